@@ -1,0 +1,37 @@
+# The two commands a new user needs: `make up` and `make test`. Everything else is set-up they call.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= /var/lib/pocketkube
+LISTEN ?= 127.0.0.1:6443
+PYTEST_ARGS ?=
+
+.PHONY: up test setup host venv lint typecheck bench clean
+
+up: setup
+	$(BIN)/pocketkube server --data-dir $(DATA_DIR) --listen $(LISTEN)
+
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+setup: host venv
+
+host:
+	@bash scripts/setup-host.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+bench: setup
+	$(BIN)/python bench/api.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""HTTP API server: routing, handlers by verb, watch streaming, discovery and OpenAPI."""

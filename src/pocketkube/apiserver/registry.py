@@ -1,0 +1,298 @@
+"""The generic REST store: create, read, update, patch and delete of any kind over the Store seam.
+
+Every kind goes through the same steps; `strategy` says where a kind differs. Writes are
+compare-and-swap on the stored revision: a client's resourceVersion is a precondition (409 on
+mismatch), and server-side read-modify-write (patch, delete) retries on a lost race instead.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pocketkube.api import errors, meta
+from pocketkube.api.resources import ResourceInfo
+from pocketkube.apiserver import admission, codec
+from pocketkube.apiserver.admission import WriteOptions
+from pocketkube.apiserver.strategy import Strategy, strategy_for
+from pocketkube.storage import ConflictError, KeyExistsError, KeyNotFoundError, Store
+
+Obj = dict[str, Any]
+Mutation = Callable[[Obj], Obj]
+
+_RETRIES = 16
+
+
+def _modified(resource: ResourceInfo, name: str) -> errors.StatusError:
+    return errors.conflict(resource.group, resource.plural, name,
+                           "the object has been modified; please apply your changes to the latest "
+                           "version and try again")
+
+
+class Registry:
+    def __init__(self, store: Store):
+        self.store = store
+        self._strategies: dict[str, Strategy] = {}
+
+    def strategy(self, resource: ResourceInfo) -> Strategy:
+        found = self._strategies.get(resource.storage_name)
+        if found is None:
+            found = self._strategies[resource.storage_name] = strategy_for(resource)
+        return found
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    async def get(self, resource: ResourceInfo, namespace: str | None, name: str) -> Obj:
+        kv = await self.store.get(resource.key(namespace, name))
+        if kv is None:
+            raise errors.not_found(resource.group, resource.plural, name)
+        return codec.from_store(kv)
+
+    async def _require_namespace(self, resource: ResourceInfo, namespace: str | None, creating: bool) -> None:
+        if not resource.namespaced:
+            return
+        kv = await self.store.get(f"/registry/core/namespaces/{namespace}")
+        if kv is None:
+            raise errors.not_found("", "namespaces", namespace or "")
+        if creating and b'"deletionTimestamp"' in kv.value:
+            raise errors.StatusError(
+                403, "Forbidden", f'{resource.plural} "" is forbidden: unable to create new content in '
+                f"namespace {namespace} because it is being terminated",
+                {"causes": [{"reason": "NamespaceTerminating", "field": "metadata.namespace",
+                             "message": f"namespace {namespace} is being terminated"}]})
+
+    # -- create -----------------------------------------------------------------------------------
+
+    def _check_identity(self, resource: ResourceInfo, namespace: str | None, obj: Obj) -> None:
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if api_version and api_version != resource.api_version:
+            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the "
+                                     f"expected API version ({resource.api_version})")
+        if kind and kind != resource.kind:
+            raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind "
+                                     f"({resource.kind})")
+        obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+        md = meta.metadata(obj)
+        if resource.namespaced:
+            if md.get("namespace") and md["namespace"] != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match the "
+                                         "namespace sent on the request")
+            md["namespace"] = namespace
+        else:
+            md.pop("namespace", None)
+
+    def prepare_new(self, resource: ResourceInfo, namespace: str | None, obj: Obj,
+                    opts: WriteOptions) -> Obj:
+        """Everything create does before storing: identity, server-owned metadata, admission."""
+        self._check_identity(resource, namespace, obj)
+        md = obj["metadata"]
+        if not md.get("name") and md.get("generateName"):
+            md["name"] = meta.generate_name(str(md["generateName"]))
+        for owned in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            md.pop(owned, None)
+        md["uid"] = meta.new_uid()
+        md["creationTimestamp"] = meta.rfc3339(meta.now())
+        strategy = self.strategy(resource)
+        if strategy.tracks_generation:
+            md["generation"] = 1
+        else:
+            md.pop("generation", None)
+        strategy.prepare_for_create(obj)
+        admission.admit_create(resource, obj)
+        return obj
+
+    async def create(self, resource: ResourceInfo, namespace: str | None, obj: Obj, opts: WriteOptions) -> Obj:
+        admission.check_fields(resource, obj, opts)
+        obj = self.prepare_new(resource, namespace, obj, opts)
+        await self._require_namespace(resource, namespace, creating=True)
+        md = obj["metadata"]
+        if not opts.apply:
+            md.pop("managedFields", None)
+            admission.track_fields(resource, None, obj, opts.field_manager, "")
+        if opts.dry_run:
+            if await self.store.get(resource.key(namespace, md["name"])) is not None:
+                raise errors.already_exists(resource.group, resource.plural, md["name"])
+            return obj
+        try:
+            kv = await self.store.create(resource.key(namespace, md["name"]), codec.to_store(obj))
+        except KeyExistsError:
+            raise errors.already_exists(resource.group, resource.plural, md["name"]) from None
+        md["resourceVersion"] = str(kv.mod_revision)
+        return obj
+
+    # -- update and patch -------------------------------------------------------------------------
+
+    async def update(self, resource: ResourceInfo, namespace: str | None, name: str, obj: Obj,
+                     opts: WriteOptions, subresource: str = "") -> tuple[Obj, bool]:
+        """PUT: replace the object (or its status). Returns (object, created)."""
+        admission.check_fields(resource, obj, opts)
+        self._check_identity(resource, namespace, obj)
+        md = obj["metadata"]
+        if md.get("name") and md["name"] != name:
+            raise errors.bad_request(f"the name of the object ({md['name']}) does not match the name on "
+                                     f"the URL ({name})")
+        md["name"] = name
+        precondition = str(md.get("resourceVersion") or "")
+        strategy = self.strategy(resource)
+        for _ in range(_RETRIES):
+            kv = await self.store.get(resource.key(namespace, name))
+            if kv is None:
+                if not strategy.allow_create_on_update or subresource:
+                    raise errors.not_found(resource.group, resource.plural, name)
+                return await self.create(resource, namespace, copy.deepcopy(obj), opts), True
+            if precondition and precondition != str(kv.mod_revision):
+                raise _modified(resource, name)
+            old = codec.from_store(kv)
+            try:
+                return await self._write_update(resource, namespace, old, copy.deepcopy(obj), opts,
+                                                subresource, kv.mod_revision), False
+            except ConflictError:
+                if precondition:
+                    raise _modified(resource, name) from None
+        raise _modified(resource, name)
+
+    async def mutate(self, resource: ResourceInfo, namespace: str | None, name: str, mutation: Mutation,
+                     opts: WriteOptions, subresource: str = "") -> Obj:
+        """Read-modify-write (patch and subresources), retried when another writer got in first.
+
+        `mutation` gets a private copy of the live object and returns the object to write; a
+        resourceVersion it leaves in the result is a client precondition.
+        """
+        for _ in range(_RETRIES):
+            kv = await self.store.get(resource.key(namespace, name))
+            if kv is None:
+                raise errors.not_found(resource.group, resource.plural, name)
+            old = codec.from_store(kv)
+            new = mutation(copy.deepcopy(old))
+            self._check_identity(resource, namespace, new)
+            new_md = new["metadata"]
+            if new_md.get("name", name) != name:
+                raise errors.bad_request(f"the name of the object ({new_md.get('name')}) does not match the "
+                                         f"name on the URL ({name})")
+            precondition = str(new_md.get("resourceVersion") or "")
+            if precondition and precondition != str(kv.mod_revision):
+                raise _modified(resource, name)
+            try:
+                return await self._write_update(resource, namespace, old, new, opts, subresource, kv.mod_revision)
+            except ConflictError:
+                if precondition:
+                    raise _modified(resource, name) from None
+        raise _modified(resource, name)
+
+    async def _write_update(self, resource: ResourceInfo, namespace: str | None, old: Obj, new: Obj,
+                            opts: WriteOptions, subresource: str, revision: int) -> Obj:
+        strategy = self.strategy(resource)
+        old_md, new_md = old["metadata"], new["metadata"]
+        for field in meta.SYSTEM_FIELDS:
+            if field in old_md:
+                new_md[field] = old_md[field]
+            else:
+                new_md.pop(field, None)
+        new_md["resourceVersion"] = old_md["resourceVersion"]
+        if subresource == "status":
+            strategy.prepare_for_status_update(new, old)
+        elif subresource == "ephemeralcontainers":
+            wanted = copy.deepcopy((new.get("spec") or {}).get("ephemeralContainers"))
+            new.clear()
+            new.update(copy.deepcopy(old))
+            new_md = new["metadata"]
+            if wanted:
+                new.setdefault("spec", {})["ephemeralContainers"] = wanted
+        elif subresource in ("", "scale"):
+            strategy.prepare_for_update(new, old)
+            if strategy.tracks_generation and strategy.spec_changed(new, old):
+                new_md["generation"] = int(old_md.get("generation") or 1) + 1
+        admission.admit_update(resource, new, old, "" if subresource == "scale" else subresource)
+        if "managedFields" not in new_md and "managedFields" in old_md:
+            new_md["managedFields"] = old_md["managedFields"]
+        if admission.same_object(new, old):
+            return old
+        if not opts.apply:
+            admission.track_fields(resource, old, new, opts.field_manager, subresource)
+        if opts.dry_run:
+            return new
+        key = resource.key(namespace, new_md["name"])
+        if self._finished_deleting(new):
+            await self.store.delete(key, expected_revision=revision)
+            return new
+        kv = await self.store.update(key, codec.to_store(new), expected_revision=revision)
+        new_md["resourceVersion"] = str(kv.mod_revision)
+        return new
+
+    @staticmethod
+    def _finished_deleting(obj: Obj) -> bool:
+        """An object waiting only on finalizers goes once the last one is removed."""
+        md = obj["metadata"]
+        return bool(md.get("deletionTimestamp") and not md.get("finalizers")
+                    and not md.get("deletionGracePeriodSeconds"))
+
+    # -- delete -----------------------------------------------------------------------------------
+
+    async def delete(self, resource: ResourceInfo, namespace: str | None, name: str, *,
+                     grace_period: int | None = None, preconditions: Obj | None = None,
+                     dry_run: bool = False) -> tuple[Obj, bool]:
+        """Delete now, or mark for deletion (grace period, finalizers). Returns (object, deleted now)."""
+        strategy = self.strategy(resource)
+        key = resource.key(namespace, name)
+        for _ in range(_RETRIES):
+            kv = await self.store.get(key)
+            if kv is None:
+                raise errors.not_found(resource.group, resource.plural, name)
+            obj = codec.from_store(kv)
+            md = obj["metadata"]
+            self._check_preconditions(resource, name, md, preconditions or {})
+            grace = strategy.grace_period(obj, grace_period) if strategy.graceful_delete else 0
+            finalizers = list(md.get("finalizers") or []) + self._pending_finalizers(resource, obj)
+            if not finalizers and grace == 0:
+                if dry_run:
+                    return obj, True
+                try:
+                    deleted = await self.store.delete(key, expected_revision=kv.mod_revision)
+                except (ConflictError, KeyNotFoundError):
+                    continue
+                md["resourceVersion"] = str(deleted.mod_revision)
+                return obj, True
+            if not self._mark_deleting(md, grace):
+                return obj, False
+            strategy.on_deletion_marked(obj)
+            if dry_run:
+                return obj, False
+            try:
+                updated = await self.store.update(key, codec.to_store(obj), expected_revision=kv.mod_revision)
+            except (ConflictError, KeyNotFoundError):
+                continue
+            md["resourceVersion"] = str(updated.mod_revision)
+            return obj, False
+        raise _modified(resource, name)
+
+    @staticmethod
+    def _pending_finalizers(resource: ResourceInfo, obj: Obj) -> list[str]:
+        if resource.storage_name == "core/namespaces":
+            return list((obj.get("spec") or {}).get("finalizers") or [])
+        return []
+
+    @staticmethod
+    def _mark_deleting(md: Obj, grace: int) -> bool:
+        """Set (or shorten) deletionTimestamp; False when there is nothing to change."""
+        deadline = meta.now() + timedelta(seconds=grace)
+        if md.get("deletionTimestamp"):
+            current = md.get("deletionGracePeriodSeconds")
+            if current is None or grace >= int(current):
+                return False
+        md["deletionTimestamp"] = meta.rfc3339(deadline)
+        md["deletionGracePeriodSeconds"] = grace
+        return True
+
+    @staticmethod
+    def _check_preconditions(resource: ResourceInfo, name: str, md: Obj, pre: Obj) -> None:
+        uid, rv = pre.get("uid"), pre.get("resourceVersion")
+        if uid and uid != md.get("uid"):
+            raise errors.conflict(resource.group, resource.plural, name,
+                                  f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                                  f"{md.get('uid')}")
+        if rv and rv != md.get("resourceVersion"):
+            raise errors.conflict(resource.group, resource.plural, name,
+                                  f"Precondition failed: ResourceVersion in precondition: {rv}, "
+                                  f"ResourceVersion in object meta: {md.get('resourceVersion')}")

@@ -1,0 +1,1 @@
+"""Command line: `pocketkube server | kubeconfig | …`; thin wrappers over the server package."""
