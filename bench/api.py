@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import ServerProcess, client_ssl_context  # noqa: E402
+from tests.support.server import ServerProcess, client_ssl_context, raw_request  # noqa: E402
 
 NS = "bench"
 LIST_NS = "bench-list"
@@ -163,8 +163,9 @@ def main() -> None:
         idle = rss_mib(server_pid(server))
         token = (server.data_dir / "pki" / "admin.token").read_text().strip()
         ctx = client_ssl_context(server.data_dir)
-        server.kubectl("create", "namespace", NS)
-        server.kubectl("create", "namespace", LIST_NS)
+        for ns in (NS, LIST_NS):
+            raw_request(server, "POST", "/api/v1/namespaces", json.dumps(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).encode())
         body = json.dumps(POD).replace('"', '\\"')
         create = run_wrk(wrk, f"{server.url}/api/v1/namespaces/{NS}/pods", token,
                          f'wrk.method = "POST"\nwrk.body = "{body}"\n'

@@ -23,6 +23,7 @@ Obj = dict[str, Any]
 Mutation = Callable[[Obj], Obj]
 
 _RETRIES = 16
+_GENERATE_NAME_TRIES = 8
 
 
 def _modified(resource: ResourceInfo, name: str) -> errors.StatusError:
@@ -105,6 +106,9 @@ class Registry:
 
     async def create(self, resource: ResourceInfo, namespace: str | None, obj: Obj, opts: WriteOptions) -> Obj:
         admission.check_fields(resource, obj, opts)
+        given = obj.get("metadata")
+        given = given if isinstance(given, dict) else {}
+        generated = not given.get("name") and bool(given.get("generateName"))
         obj = self.prepare_new(resource, namespace, obj, opts)
         await self._require_namespace(resource, namespace, creating=True)
         md = obj["metadata"]
@@ -115,12 +119,17 @@ class Registry:
             if await self.store.get(resource.key(namespace, md["name"])) is not None:
                 raise errors.already_exists(resource.group, resource.plural, md["name"])
             return obj
-        try:
-            kv = await self.store.create(resource.key(namespace, md["name"]), codec.to_store(obj))
-        except KeyExistsError:
-            raise errors.already_exists(resource.group, resource.plural, md["name"]) from None
-        md["resourceVersion"] = str(kv.mod_revision)
-        return obj
+        for _ in range(_GENERATE_NAME_TRIES if generated else 1):
+            try:
+                kv = await self.store.create(resource.key(namespace, md["name"]), codec.to_store(obj))
+            except KeyExistsError:
+                if generated:  # a generated name collided: draw another, as kube-apiserver does
+                    md["name"] = meta.generate_name(str(md["generateName"]))
+                    continue
+                raise errors.already_exists(resource.group, resource.plural, md["name"]) from None
+            md["resourceVersion"] = str(kv.mod_revision)
+            return obj
+        raise errors.already_exists(resource.group, resource.plural, md["name"])
 
     # -- update and patch -------------------------------------------------------------------------
 
