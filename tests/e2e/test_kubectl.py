@@ -186,3 +186,46 @@ def test_namespaces_exist(server: ServerProcess) -> None:
     out = server.kubectl("get", "namespaces", "-o", "name").stdout.split()
     assert {"namespace/default", "namespace/kube-system", "namespace/kube-public",
             "namespace/kube-node-lease"} <= set(out)
+
+
+def test_events_are_one_object_in_two_apis(server: ServerProcess, version: str) -> None:
+    name = f"ev-{version.replace('.', '')}"
+    event = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": name},
+             "eventTime": "2026-01-01T00:00:00.000000Z", "reportingController": "pocketkube/test",
+             "reportingInstance": "test-1", "action": "Testing", "reason": "Tested", "note": "hello",
+             "type": "Normal", "regarding": {"kind": "Pod", "name": "p1", "namespace": "default"}}
+    server.kubectl("create", "-f", "-", input=json.dumps(event), version=version)
+    core = get_json(server, version, "events.v1.", name)
+    assert core["apiVersion"] == "v1" and core["message"] == "hello"
+    assert core["involvedObject"]["name"] == "p1" and core["reportingComponent"] == "pocketkube/test"
+    new = get_json(server, version, "events.v1.events.k8s.io", name)
+    assert new["note"] == "hello" and new["regarding"]["kind"] == "Pod"
+    table = server.kubectl("get", "events", version=version).stdout
+    assert "Tested" in table and "pod/p1" in table
+    server.kubectl("delete", "events.v1.events.k8s.io", name, version=version)
+
+
+def test_get_watch_prints_table_rows(server: ServerProcess, version: str) -> None:
+    name = f"cm-tw-{version.replace('.', '')}"
+    cmd = [kubectl_binary(version), "--kubeconfig", str(server.kubeconfig), "get", "configmaps", "-w",
+           "--request-timeout", "30s"]
+    watcher = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "HOME": str(server.data_dir)})
+    try:
+        time.sleep(1.0)
+        server.kubectl("create", "-f", "-", input=configmap(name, a="1", b="2"), version=version)
+        assert watcher.stdout is not None
+        header = watcher.stdout.readline().split()
+        assert header == ["NAME", "DATA", "AGE"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            row = watcher.stdout.readline().split()
+            if row and row[0] == name:
+                assert row[1] == "2"
+                break
+        else:
+            pytest.fail("no row for the new configmap")
+    finally:
+        watcher.kill()
+        watcher.wait()
+    server.kubectl("delete", "configmap", name, version=version)

@@ -11,8 +11,9 @@ import orjson
 from aiohttp import web
 
 from pocketkube.api import errors, meta
+from pocketkube.api.conversion import needs_conversion, stored_resource, to_external, to_internal
 from pocketkube.api.resources import ResourceInfo
-from pocketkube.apiserver import codec, negotiation, subresources
+from pocketkube.apiserver import admission, codec, negotiation, subresources
 from pocketkube.apiserver.admission import WriteOptions
 from pocketkube.apiserver.listing import ListOptions, list_objects
 from pocketkube.apiserver.patching import patch
@@ -30,7 +31,9 @@ def json_response(body: Any, status: int = 200, warnings: list[str] | None = Non
     headers = {"Content-Type": JSON}
     response = web.Response(body=orjson.dumps(body), status=status, headers=headers)
     for warning in warnings or ():
-        response.headers.add("Warning", f'299 - "{warning}"')
+        # warn-text is an RFC 7230 quoted-string: client-go drops a warning whose quotes are not escaped
+        quoted = warning.replace("\\", "\\\\").replace('"', '\\"')
+        response.headers.add("Warning", f'299 - "{quoted}"')
     return response
 
 
@@ -61,6 +64,21 @@ class ResourceHandlers:
     def __init__(self, registry: Registry):
         self.registry = registry
 
+    def _incoming(self, resource: ResourceInfo, obj: Obj, opts: WriteOptions) -> Obj:
+        """A client's object in the stored form (checked for unknown fields in its own form)."""
+        if not needs_conversion(resource):
+            return obj
+        admission.check_fields(resource, obj, opts)
+        opts.field_validation = "Ignore"
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if api_version and api_version != resource.api_version:
+            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the "
+                                     f"expected API version ({resource.api_version})")
+        if kind and kind != resource.kind:
+            raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind "
+                                     f"({resource.kind})")
+        return to_internal(resource, obj)
+
     async def dispatch(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         sub = info.subresource
         if sub and sub not in ("status", "ephemeralcontainers"):
@@ -86,6 +104,7 @@ class ResourceHandlers:
 
     def _render(self, request: web.Request, resource: ResourceInfo, obj: Obj, status: int = 200,
                 warnings: list[str] | None = None) -> web.Response:
+        obj = to_external(resource, obj)
         shape, version = negotiation.wanted_shape(request.headers.get("Accept", ""))
         if shape == "Table":
             body = negotiation.as_table(resource, [obj], meta.now(), request.query, version,
@@ -98,13 +117,15 @@ class ResourceHandlers:
     # -- reads --------------------------------------------------------------------------------------
 
     async def get(self, request: web.Request, info: RequestInfo) -> web.Response:
-        obj = await self.registry.get(info.resource, info.namespace, info.name)
+        obj = await self.registry.get(stored_resource(info.resource), info.namespace, info.name)
         return self._render(request, info.resource, obj)
 
     async def list(self, request: web.Request, info: RequestInfo) -> web.Response:
         resource = info.resource
         opts = ListOptions.from_query(resource, request.query)
         page = await list_objects(self.registry.store, resource, info.namespace, opts)
+        if needs_conversion(resource):
+            page.items = [to_external(resource, item) for item in page.items]
         list_meta: Obj = {"resourceVersion": str(page.revision)}
         if page.continue_token:
             list_meta["continue"] = page.continue_token
@@ -194,6 +215,7 @@ class ResourceHandlers:
                       request: web.Request) -> bytes:
         obj = event.object
         if event.type != "BOOKMARK":
+            obj = to_external(resource, obj)
             if shape == "Table":
                 obj = negotiation.as_table(resource, [obj], meta.now(), request.query, version,
                                            {"resourceVersion": obj["metadata"].get("resourceVersion", "")})
@@ -210,15 +232,15 @@ class ResourceHandlers:
 
     async def create(self, request: web.Request, info: RequestInfo) -> web.Response:
         opts = write_options(request, "create")
-        obj = await self._body(request)
-        created = await self.registry.create(info.resource, info.namespace, obj, opts)
+        obj = self._incoming(info.resource, await self._body(request), opts)
+        created = await self.registry.create(stored_resource(info.resource), info.namespace, obj, opts)
         return self._render(request, info.resource, created, 201, opts.warnings)
 
     async def update(self, request: web.Request, info: RequestInfo) -> web.Response:
         opts = write_options(request, "update")
-        obj = await self._body(request)
-        updated, created = await self.registry.update(info.resource, info.namespace, info.name, obj, opts,
-                                                      info.subresource)
+        obj = self._incoming(info.resource, await self._body(request), opts)
+        updated, created = await self.registry.update(stored_resource(info.resource), info.namespace,
+                                                      info.name, obj, opts, info.subresource)
         return self._render(request, info.resource, updated, 201 if created else 200, opts.warnings)
 
     async def patch(self, request: web.Request, info: RequestInfo) -> web.Response:
@@ -254,7 +276,7 @@ class ResourceHandlers:
     async def delete(self, request: web.Request, info: RequestInfo) -> web.Response:
         options = await self._delete_options(request)
         obj, deleted = await self.registry.delete(
-            info.resource, info.namespace, info.name, grace_period=options.get("gracePeriodSeconds"),
+            stored_resource(info.resource), info.namespace, info.name, grace_period=options.get("gracePeriodSeconds"),
             preconditions=options.get("preconditions"), dry_run=bool(options.get("dryRun")))
         if deleted and not info.resource.subresource("status") and info.resource.plural != "pods":
             return json_response(subresources.status_success(info.resource, info.name,
@@ -270,13 +292,13 @@ class ResourceHandlers:
             md = obj["metadata"]
             try:
                 gone, _ = await self.registry.delete(
-                    info.resource, md.get("namespace"), md["name"],
+                    stored_resource(info.resource), md.get("namespace"), md["name"],
                     grace_period=options.get("gracePeriodSeconds"), dry_run=bool(options.get("dryRun")))
             except errors.StatusError as exc:
                 if exc.code == 404:
                     continue
                 raise
-            deleted.append(gone)
+            deleted.append(to_external(info.resource, gone))
         body = {"kind": info.resource.list_kind, "apiVersion": info.resource.api_version,
                 "metadata": {"resourceVersion": str(page.revision)}, "items": deleted}
         return json_response(body)

@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from pocketkube.api import errors, meta
+from pocketkube.api.conversion import stored_resource, to_external, to_internal
 from pocketkube.api.patch.json_patch import apply_json_patch
 from pocketkube.api.patch.merge_patch import apply_merge_patch
 from pocketkube.api.patch.strategic import apply_strategic_merge_patch
@@ -56,13 +57,14 @@ async def patch(registry: Registry, resource: ResourceInfo, namespace: str | Non
         return await _apply(registry, resource, namespace, name, patch_body, opts, subresource)
 
     def mutation(live: Obj) -> Obj:
-        patched = apply_patch(resource, kind, live, patch_body)
+        patched = apply_patch(resource, kind, to_external(resource, live), patch_body)
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch did not produce an object")
         admission.check_fields(resource, patched, opts)
-        return patched
+        return to_internal(resource, patched)
 
-    return await registry.mutate(resource, namespace, name, mutation, opts, subresource), False
+    return await registry.mutate(stored_resource(resource), namespace, name, mutation, opts, subresource), False
+
 
 
 async def _apply(registry: Registry, resource: ResourceInfo, namespace: str | None, name: str, applied: Any,
@@ -84,15 +86,15 @@ async def _apply(registry: Registry, resource: ResourceInfo, namespace: str | No
     now = meta.rfc3339(meta.now())
 
     def mutation(live: Obj) -> Obj:
-        result = server_side_apply(live, copy.deepcopy(applied), opts.field_manager, opts.force,
-                                   resource.group, resource.version, resource.kind, now)
-        return result
+        result = server_side_apply(to_external(resource, live), copy.deepcopy(applied), opts.field_manager,
+                                   opts.force, resource.group, resource.version, resource.kind, now)
+        return to_internal(resource, result)
 
     try:
-        return await registry.mutate(resource, namespace, name, mutation, opts, subresource), False
+        return await registry.mutate(stored_resource(resource), namespace, name, mutation, opts, subresource), False
     except errors.StatusError as exc:
         if exc.code != 404 or subresource:
             raise
     created = server_side_apply(None, copy.deepcopy(applied), opts.field_manager, opts.force,
                                 resource.group, resource.version, resource.kind, now)
-    return await registry.create(resource, namespace, created, opts), True
+    return await registry.create(stored_resource(resource), namespace, to_internal(resource, created), opts), True
