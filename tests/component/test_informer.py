@@ -3,43 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from pocketkube.api import errors, resources
-from pocketkube.apiserver.app import make_app
-from pocketkube.client import ApiClient, ClientConfig
+from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, Informer
-from pocketkube.server.main import bootstrap
 from pocketkube.storage.memory import MemoryStore
+from tests.support.inprocess import eventually, inprocess_api
 
-CONFIGMAPS = resources.lookup("", "v1", "configmaps")
-assert CONFIGMAPS is not None
+CONFIGMAPS = resources.require("", "v1", "configmaps")
 
 
 @pytest.fixture()
 async def api() -> AsyncIterator[tuple[ApiClient, MemoryStore]]:
-    store = MemoryStore()
-    await bootstrap(store)
-    server = TestServer(make_app(store, require_auth=False))
-    await server.start_server()
-    client = ApiClient(ClientConfig(f"http://127.0.0.1:{server.port}"))
-    yield client, store
-    await client.close()
-    await server.close()
+    async with inprocess_api() as running:
+        yield running.client, running.store
 
 
 def cm(name: str, value: str = "1") -> dict:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"},
             "data": {"v": value}}
-
-
-async def wait_for(predicate: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 async def test_client_errors_are_status_errors(api: tuple[ApiClient, MemoryStore]) -> None:
@@ -66,7 +51,7 @@ async def test_informer_lists_then_follows_changes(api: tuple[ApiClient, MemoryS
         await client.create(CONFIGMAPS, cm("live"))
         await client.patch(CONFIGMAPS, "pre-0", {"data": {"v": "2"}}, "default")
         await client.delete(CONFIGMAPS, "pre-1", "default")
-        await wait_for(lambda: ("delete", "pre-1") in seen)
+        await eventually(lambda: ("delete", "pre-1") in seen)
         assert ("add", "live") in seen and ("update", "pre-0") in seen
         assert informer.get("default/pre-0")["data"] == {"v": "2"}  # type: ignore[index]
         assert informer.get("default/pre-1") is None
@@ -89,7 +74,7 @@ async def test_informer_relists_after_compaction(api: tuple[ApiClient, MemorySto
     informer.resource_version = stale
     task = asyncio.create_task(informer.run())
     try:
-        await wait_for(lambda: deleted == ["drop"])
+        await eventually(lambda: deleted == ["drop"])
         assert set(informer.cache) == {"default/keep"}
     finally:
         task.cancel()

@@ -167,7 +167,8 @@ def method_not_allowed(message: str) -> StatusError:
 def unsupported_media_type(content_type: str) -> StatusError:
     return StatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
                        f"accepted media types include: application/json-patch+json, "
-                       f"application/merge-patch+json, application/apply-patch+yaml; got {content_type}")
+                       f"application/merge-patch+json, application/apply-patch+yaml, "
+                       f"application/strategic-merge-patch+json; got {content_type}")
 
 
 def not_acceptable(message: str) -> StatusError:

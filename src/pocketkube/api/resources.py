@@ -153,3 +153,11 @@ def lookup(group: str, version: str, plural: str) -> ResourceInfo | None:
 
 def lookup_kind(group: str, version: str, kind: str) -> ResourceInfo | None:
     return _BY_KIND.get((group, version, kind))
+
+
+def require(group: str, version: str, plural: str) -> ResourceInfo:
+    """A served resource, for code that names it literally (a missing one is a programming error)."""
+    found = _BY_PATH.get((group, version, plural))
+    if found is None:
+        raise KeyError(f"{plural}.{group}/{version} is not served")
+    return found

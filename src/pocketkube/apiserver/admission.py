@@ -53,7 +53,10 @@ def admit_create(resource: ResourceInfo, obj: Obj) -> None:
 
 def admit_update(resource: ResourceInfo, new: Obj, old: Obj, subresource: str) -> None:
     """Subresources other than status (binding, finalize, scale…) are server-built: defaults only."""
+    emptied = subresource == "finalize" and not (new.get("spec") or {}).get("finalizers")
     apply_defaults(resource, new)
+    if emptied:  # defaulting refills an empty spec.finalizers, which would make finalize a no-op
+        new["spec"].pop("finalizers", None)
     if subresource == "status":
         _raise_if_invalid(resource, new, validate_status_update(resource, new, old))
     elif not subresource:

@@ -44,13 +44,24 @@ def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
-def decode_body(body: bytes, content_type: str, *, yaml_ok: bool = True) -> Any:
-    """Decode a request body; malformed input is a 400 BadRequest, as kube reports it."""
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+def decode_body(body: bytes, content_type: str, *, yaml_ok: bool = True,
+                kind_hint: tuple[str, str] | None = None) -> Any:
+    """Decode a request body; malformed input is a 400 BadRequest, as kube reports it.
+
+    JSON, YAML, and Kubernetes protobuf (kubectl 1.32+ typed clients send it for creates).
+    """
     if len(body) > MAX_REQUEST_BYTES:
         raise errors.too_large(MAX_REQUEST_BYTES)
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == PROTOBUF:
+        from pocketkube.api import protobuf  # its tables load on the first protobuf request
+
+        return protobuf.decode_object(body, kind_hint)
     if not body.strip():
         raise errors.bad_request("the request body is empty")
-    media = content_type.split(";", 1)[0].strip().lower()
     if media.endswith("yaml"):
         if not yaml_ok:
             raise errors.unsupported_media_type(content_type)
@@ -64,8 +75,8 @@ def decode_body(body: bytes, content_type: str, *, yaml_ok: bool = True) -> Any:
         raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
 
 
-def decode_object(body: bytes, content_type: str) -> Obj:
-    value = decode_body(body, content_type)
+def decode_object(body: bytes, content_type: str, kind_hint: tuple[str, str] | None = None) -> Obj:
+    value = decode_body(body, content_type, kind_hint=kind_hint)
     if not isinstance(value, dict):
         raise errors.bad_request("the body of the request is not a JSON object")
     return value

@@ -256,7 +256,7 @@ class ResourceHandlers:
         options: Obj = {}
         body = await request.read()
         if body.strip():
-            options = codec.decode_object(body, request.content_type or JSON)
+            options = codec.decode_object(body, request.content_type or JSON, kind_hint=("v1", "DeleteOptions"))
         q = request.query
         if "gracePeriodSeconds" in q:
             try:
@@ -281,7 +281,10 @@ class ResourceHandlers:
         if deleted and not info.resource.subresource("status") and info.resource.plural != "pods":
             return json_response(subresources.status_success(info.resource, info.name,
                                                               obj["metadata"].get("uid", "")))
-        return self._render(request, info.resource, obj, 200 if deleted else 202)
+        # kube answers 200 even when deletion is pending (grace period, finalizers); only the
+        # deprecated orphanDependents=false asks for 202 (handlers/delete.go)
+        pending_cascade = not deleted and options.get("orphanDependents") is False
+        return self._render(request, info.resource, obj, 202 if pending_cascade else 200)
 
     async def delete_collection(self, request: web.Request, info: RequestInfo) -> web.Response:
         options = await self._delete_options(request)

@@ -51,15 +51,17 @@ class Registry:
             raise errors.not_found(resource.group, resource.plural, name)
         return codec.from_store(kv)
 
-    async def _require_namespace(self, resource: ResourceInfo, namespace: str | None, creating: bool) -> None:
+    async def _require_namespace(self, resource: ResourceInfo, namespace: str | None, creating: bool,
+                                 name: str = "") -> None:
         if not resource.namespaced:
             return
         kv = await self.store.get(f"/registry/core/namespaces/{namespace}")
         if kv is None:
             raise errors.not_found("", "namespaces", namespace or "")
         if creating and b'"deletionTimestamp"' in kv.value:
+            qualified = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
             raise errors.StatusError(
-                403, "Forbidden", f'{resource.plural} "" is forbidden: unable to create new content in '
+                403, "Forbidden", f'{qualified} "{name}" is forbidden: unable to create new content in '
                 f"namespace {namespace} because it is being terminated",
                 {"causes": [{"reason": "NamespaceTerminating", "field": "metadata.namespace",
                              "message": f"namespace {namespace} is being terminated"}]})
@@ -109,8 +111,11 @@ class Registry:
         given = obj.get("metadata")
         given = given if isinstance(given, dict) else {}
         generated = not given.get("name") and bool(given.get("generateName"))
+        # admission names the object before generateName is applied (admission.extractResourceName)
+        shown = str(given.get("name") or given.get("generateName") or "")
+        # namespace lifecycle is admission, which kube runs before defaulting and validation
+        await self._require_namespace(resource, namespace, creating=True, name=shown)
         obj = self.prepare_new(resource, namespace, obj, opts)
-        await self._require_namespace(resource, namespace, creating=True)
         md = obj["metadata"]
         if not opts.apply:
             md.pop("managedFields", None)
