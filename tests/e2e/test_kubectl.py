@@ -229,3 +229,50 @@ def test_get_watch_prints_table_rows(server: ServerProcess, version: str) -> Non
         watcher.kill()
         watcher.wait()
     server.kubectl("delete", "configmap", name, version=version)
+
+
+def test_generator_creates(server: ServerProcess, version: str) -> None:
+    """`kubectl create <kind>` generators: kubectl 1.32+ sends these as protobuf."""
+    v = version.replace(".", "")
+    ns = f"gen-{v}"
+    server.kubectl("create", "namespace", ns, version=version)
+    server.kubectl("-n", ns, "create", "configmap", "cm", "--from-literal=a=b", version=version)
+    server.kubectl("-n", ns, "create", "secret", "generic", "s", "--from-literal=x=y", version=version)
+    server.kubectl("-n", ns, "create", "deployment", "d", "--image=busybox:1.35", "--replicas=0",
+                   version=version)
+    server.kubectl("-n", ns, "create", "job", "j", "--image=busybox:1.35", "--", "echo", "hi", version=version)
+    server.kubectl("-n", ns, "create", "serviceaccount", "sa", version=version)
+    assert get_json(server, version, "-n", ns, "configmap", "cm")["data"] == {"a": "b"}
+    assert get_json(server, version, "-n", ns, "secret", "s")["data"] == {"x": "eQ=="}
+    deployment = get_json(server, version, "-n", ns, "deployment", "d")
+    assert deployment["spec"]["replicas"] == 0
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "busybox:1.35"
+    job = get_json(server, version, "-n", ns, "job", "j")
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"]
+
+
+def test_scheduler_binds_to_a_ready_node(server: ServerProcess, version: str) -> None:
+    node_name = f"node-{version.replace('.', '')}"
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node_name},
+            "spec": {"taints": []}}
+    server.kubectl("create", "-f", "-", input=json.dumps(node), version=version)
+    status = {"status": {"allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                         "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                         "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}
+    server.kubectl("patch", "node", node_name, "--subresource=status", "--type=merge", "-p", json.dumps(status),
+                   version=version)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"sched-{version.replace('.', '')}"},
+           "spec": {"nodeSelector": {"kubernetes.io/hostname": node_name},
+                    "containers": [{"name": "c", "image": "busybox:1.35"}]}}
+    server.kubectl("create", "-f", "-", input=json.dumps(pod), version=version)
+    waited = server.kubectl("wait", "--for=condition=PodScheduled", f"pod/{pod['metadata']['name']}",
+                            "--timeout=3s", version=version, check=False)
+    # No node has the hostname label: the pod stays Pending and says why.
+    assert waited.returncode != 0
+    described = server.kubectl("describe", "pod", pod["metadata"]["name"], version=version).stdout
+    assert "FailedScheduling" in described and "didn't match Pod's node affinity/selector" in described
+    server.kubectl("label", "node", node_name, f"kubernetes.io/hostname={node_name}", version=version)
+    server.kubectl("wait", "--for=condition=PodScheduled", f"pod/{pod['metadata']['name']}", "--timeout=20s",
+                   version=version)
+    assert get_json(server, version, "pod", pod["metadata"]["name"])["spec"]["nodeName"] == node_name
+    server.kubectl("delete", "node", node_name, version=version)

@@ -1,7 +1,7 @@
 """`pocketkube server`: the control plane in one process.
 
 Start order follows readiness, not sleeps: certificates → store → bootstrap objects → HTTPS
-listener → (later issues: scheduler, controllers, node agent, each gated on the API being up).
+listener → scheduler (an API client; later: controllers and the node agent, the same way).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from aiohttp import web
 from pocketkube.api import meta
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.app import make_app
+from pocketkube.client import ApiClient, ClientConfig
+from pocketkube.scheduler.scheduler import Scheduler
 from pocketkube.server.kubeconfig import admin_kubeconfig
 from pocketkube.server.pki import Pki, ensure_pki
 from pocketkube.storage import KeyExistsError, Store, open_store
@@ -84,6 +86,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
     os.chmod(config.kubeconfig_path, 0o600)
     store = await open_store(config.resolved_store_url())
     tasks: list[asyncio.Task[None]] = []
+    clients: list[ApiClient] = []
     runner: web.AppRunner | None = None
     try:
         await bootstrap(store)
@@ -94,6 +97,10 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
                            reuse_address=True, backlog=1024)
         await site.start()
         tasks.append(asyncio.create_task(compactor(store, config.compact_interval)))
+        # Components are API clients over HTTPS, as they would be in their own processes.
+        client = ApiClient(ClientConfig.from_kubeconfig(config.kubeconfig_path, user_agent="pocketkube-server"))
+        clients.append(client)
+        tasks.append(asyncio.create_task(Scheduler(client).run()))
         print(f"pocketkube: API server ready on https://{config.host}:{config.port} "
               f"in {time.monotonic() - started:.2f}s", flush=True)
         print(f"pocketkube: kubeconfig at {config.kubeconfig_path}", flush=True)
@@ -105,6 +112,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for client in clients:
+            await client.close()
         if runner is not None:
             await runner.cleanup()
         await store.close()
