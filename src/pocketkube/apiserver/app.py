@@ -36,8 +36,9 @@ def _authenticated(request: web.Request, token: str) -> bool:
     return False
 
 
-def make_app(store: Store, *, token: str = "", require_auth: bool = True) -> web.Application:
-    registry = Registry(store)
+def make_app(store: Store, *, token: str = "", require_auth: bool = True,
+             service_cidr: str = "10.96.0.0/12") -> web.Application:
+    registry = Registry(store, service_cidr)
     handlers = ResourceHandlers(registry)
 
     @web.middleware

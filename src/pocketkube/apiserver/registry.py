@@ -16,6 +16,7 @@ from pocketkube.api import errors, meta
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.apiserver import admission, codec
 from pocketkube.apiserver.admission import WriteOptions
+from pocketkube.apiserver.allocators import ServiceAllocator
 from pocketkube.apiserver.strategy import Strategy, strategy_for
 from pocketkube.storage import ConflictError, KeyExistsError, KeyNotFoundError, Store
 
@@ -33,8 +34,9 @@ def _modified(resource: ResourceInfo, name: str) -> errors.StatusError:
 
 
 class Registry:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, service_cidr: str = "10.96.0.0/12"):
         self.store = store
+        self.services = ServiceAllocator(store, service_cidr)
         self._strategies: dict[str, Strategy] = {}
 
     def strategy(self, resource: ResourceInfo) -> Strategy:
@@ -124,6 +126,14 @@ class Registry:
             if await self.store.get(resource.key(namespace, md["name"])) is not None:
                 raise errors.already_exists(resource.group, resource.plural, md["name"])
             return obj
+        if resource.storage_name == "core/services":
+            async with self.services.lock:  # held until stored: what is in use is read from the store
+                await self.services.allocate(obj)
+                return await self._store_new(resource, namespace, obj, generated)
+        return await self._store_new(resource, namespace, obj, generated)
+
+    async def _store_new(self, resource: ResourceInfo, namespace: str | None, obj: Obj, generated: bool) -> Obj:
+        md = obj["metadata"]
         for _ in range(_GENERATE_NAME_TRIES if generated else 1):
             try:
                 kv = await self.store.create(resource.key(namespace, md["name"]), codec.to_store(obj))

@@ -28,12 +28,14 @@ def main() -> None:
 @click.option("--data-dir", default=DEFAULT_DATA_DIR, show_default=True, type=click.Path(path_type=Path))
 @click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="ADDR:PORT for the HTTPS API")
 @click.option("--store", "store_url", default="", help="store URL (default sqlite://DATA_DIR/state.db)")
-def server(data_dir: Path, listen: str, store_url: str) -> None:
+@click.option("--service-cidr", default="10.96.0.0/12", show_default=True, help="range of Service ClusterIPs")
+def server(data_dir: Path, listen: str, store_url: str, service_cidr: str) -> None:
     """Run the control plane (API server) in the foreground."""
     from pocketkube.server.main import ServerConfig, run
 
     host, port = _split_listen(listen)
-    run(ServerConfig(data_dir=data_dir.absolute(), host=host, port=port, store_url=store_url))
+    run(ServerConfig(data_dir=data_dir.absolute(), host=host, port=port, store_url=store_url,
+                     service_cidr=service_cidr))
 
 
 @main.command()
@@ -45,6 +47,7 @@ def kubeconfig(data_dir: Path) -> None:
         click.echo(f"no kubeconfig at {path}: start `pocketkube server --data-dir {data_dir}` first", err=True)
         sys.exit(1)
     click.echo(path.read_text(), nl=False)
+
 
 
 if __name__ == "__main__":

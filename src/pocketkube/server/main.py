@@ -39,6 +39,7 @@ class ServerConfig:
     port: int = 6443
     store_url: str = ""
     compact_interval: float = 300.0  # Kubernetes compacts what is older than five minutes
+    service_cidr: str = "10.96.0.0/12"
 
     @property
     def kubeconfig_path(self) -> Path:
@@ -90,7 +91,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
     runner: web.AppRunner | None = None
     try:
         await bootstrap(store)
-        app = make_app(store, token=pki.token())
+        app = make_app(store, token=pki.token(), service_cidr=config.service_cidr)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, config.host or None, config.port, ssl_context=ssl_context(pki),
