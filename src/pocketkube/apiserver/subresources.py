@@ -98,9 +98,10 @@ async def bind(registry: Registry, resource: ResourceInfo, namespace: str | None
     def mutation(pod: Obj) -> Obj:
         spec = pod.setdefault("spec", {})
         if meta.is_being_deleted(pod):
-            raise errors.conflict("", "pods", name, "pod is being deleted, cannot be assigned to a host")
-        if spec.get("nodeName"):
-            raise errors.conflict("", "pods", name, f"pod {name} is already assigned to node "
+            raise errors.conflict("", "pods/binding", name, f"pod {name} is being deleted, cannot be assigned "
+                                  "to a host")
+        if spec.get("nodeName"):  # kube names the subresource: 'on pods/binding "p"'
+            raise errors.conflict("", "pods/binding", name, f"pod {name} is already assigned to node "
                                   f'"{spec["nodeName"]}"')
         spec["nodeName"] = node
         status = pod.setdefault("status", {})
