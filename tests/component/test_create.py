@@ -133,8 +133,6 @@ async def test_field_validation_ignore_creates_silently(api: Client) -> None:
     assert "Warning" not in resp.headers
 
 
-@pytest.mark.xfail(strict=True, reason="unknown fields are stored under Warn/Ignore; kube's decoder drops "
-                   "them (needs a prune function next to api.fieldcheck.unknown_fields)")
 @pytest.mark.parametrize("mode", ["Warn", "Ignore"])
 async def test_unknown_fields_are_dropped_when_not_strict(api: Client, mode: str) -> None:
     created = await call(api, "POST", f"{PODS}?fieldValidation={mode}", _with_unknown_field(), status=201)

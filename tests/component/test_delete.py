@@ -37,8 +37,6 @@ async def test_delete_configmap_returns_success_status(api: Client) -> None:
     assert out["message"] == 'configmaps "a" not found'
 
 
-@pytest.mark.xfail(strict=True, reason="deployments (no ReturnDeletedObject in kube) answer an immediate delete "
-                   "with a Status; handlers.delete returns the object for every kind with a status subresource")
 async def test_delete_deployment_returns_success_status(api: Client) -> None:
     await call(api, "POST", DEPLOYMENTS, deployment("d"), status=201)
     out = await call(api, "DELETE", f"{DEPLOYMENTS}/d", status=200)

@@ -82,27 +82,41 @@ def _fill(shape: _Shape, node: dict[str, Any]) -> _Shape:
     return shape
 
 
-def _walk(shape: _Shape, value: Any, path: str, out: list[str]) -> None:
+def _walk(shape: _Shape, value: Any, path: str, out: list[str], prune: bool) -> None:
     if shape.form == _STRUCT:
         if not isinstance(value, dict):
             return
+        unknown = []
         for key, sub in value.items():
             child = shape.fields.get(key)
             child_path = f"{path}.{key}" if path else key
             if child is None:
                 out.append(child_path)
+                unknown.append(key)
             elif child.form not in (_ANY, _SCALAR):
-                _walk(child, sub, child_path, out)
+                _walk(child, sub, child_path, out, prune)
+        if prune:
+            for key in unknown:
+                del value[key]
     elif shape.form == _MAP:
         element = shape.element
         if isinstance(value, dict) and element is not None and element.form not in (_ANY, _SCALAR):
             for key, sub in value.items():
-                _walk(element, sub, f"{path}.{key}" if path else key, out)
+                _walk(element, sub, f"{path}.{key}" if path else key, out, prune)
     elif shape.form == _LIST:
         element = shape.element
         if isinstance(value, list) and element is not None and element.form not in (_ANY, _SCALAR):
             for index, sub in enumerate(value):
-                _walk(element, sub, f"{path}[{index}]", out)
+                _walk(element, sub, f"{path}[{index}]", out, prune)
+
+
+def _check(group: str, version: str, kind: str, obj: dict[str, Any], prune: bool) -> list[str]:
+    name = schema.definition_name(group, version, kind)
+    if name is None:
+        return []
+    out: list[str] = []
+    _walk(_definition_shape(name), obj, "", out, prune)
+    return out
 
 
 def unknown_fields(group: str, version: str, kind: str, obj: dict[str, Any]) -> list[str]:
@@ -110,12 +124,13 @@ def unknown_fields(group: str, version: str, kind: str, obj: dict[str, Any]) -> 
 
     A kind without a schema is treated as free-form (nothing is unknown).
     """
-    name = schema.definition_name(group, version, kind)
-    if name is None:
-        return []
-    out: list[str] = []
-    _walk(_definition_shape(name), obj, "", out)
-    return out
+    return _check(group, version, kind, obj, prune=False)
+
+
+def prune_unknown_fields(group: str, version: str, kind: str, obj: dict[str, Any]) -> list[str]:
+    """Drop the unknown fields from `obj` in place, as kube's decoder does outside Strict mode;
+    returns their paths."""
+    return _check(group, version, kind, obj, prune=True)
 
 
 def strict_error_message(paths: list[str]) -> str:

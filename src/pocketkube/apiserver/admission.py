@@ -10,7 +10,7 @@ import orjson
 
 from pocketkube.api import errors, meta
 from pocketkube.api.defaults import apply_defaults
-from pocketkube.api.fieldcheck import unknown_fields
+from pocketkube.api.fieldcheck import prune_unknown_fields, strict_error_message, unknown_fields, warning
 from pocketkube.api.patch.managed_fields import update_managed_fields
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.api.validation import validate_create, validate_status_update, validate_update
@@ -29,16 +29,16 @@ class WriteOptions:
 
 
 def check_fields(resource: ResourceInfo, obj: Obj, opts: WriteOptions) -> None:
-    """Unknown fields: 400 under Strict, a warning under Warn (as kube-apiserver decodes)."""
-    if opts.field_validation == "Ignore":
-        return
-    unknown = unknown_fields(resource.group, resource.version, resource.kind, obj)
-    if not unknown:
-        return
-    messages = [f'unknown field "{path}"' for path in unknown]
+    """Unknown fields: 400 under Strict; dropped otherwise, with a warning under Warn (as
+    kube-apiserver's decoder treats them)."""
     if opts.field_validation == "Strict":
-        raise errors.bad_request("strict decoding error: " + ", ".join(messages))
-    opts.warnings.extend(messages)
+        unknown = unknown_fields(resource.group, resource.version, resource.kind, obj)
+        if unknown:
+            raise errors.bad_request(strict_error_message(unknown))
+        return
+    unknown = prune_unknown_fields(resource.group, resource.version, resource.kind, obj)
+    if opts.field_validation == "Warn":
+        opts.warnings.extend(warning(path) for path in unknown)
 
 
 def _raise_if_invalid(resource: ResourceInfo, obj: Obj, found: list[errors.FieldError]) -> None:

@@ -24,7 +24,9 @@ from pocketkube.apiserver.watching import ObjectWatch, WatchEvent, start_watch
 Obj = dict[str, Any]
 
 JSON = "application/json"
-BOOKMARK_INTERVAL = 10.0  # seconds between BOOKMARKs on an idle watch that asked for them
+BOOKMARK_INTERVAL = 10.0
+# Kinds whose immediate delete answers with the object (kube's ReturnDeletedObject); others: Status.
+RETURNS_DELETED_OBJECT = frozenset({"core/pods", "core/services", "core/serviceaccounts", "core/namespaces"})  # seconds between BOOKMARKs on an idle watch that asked for them
 
 
 def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
@@ -278,7 +280,7 @@ class ResourceHandlers:
         obj, deleted = await self.registry.delete(
             stored_resource(info.resource), info.namespace, info.name, grace_period=options.get("gracePeriodSeconds"),
             preconditions=options.get("preconditions"), dry_run=bool(options.get("dryRun")))
-        if deleted and not info.resource.subresource("status") and info.resource.plural != "pods":
+        if deleted and stored_resource(info.resource).storage_name not in RETURNS_DELETED_OBJECT:
             return json_response(subresources.status_success(info.resource, info.name,
                                                               obj["metadata"].get("uid", "")))
         # kube answers 200 even when deletion is pending (grace period, finalizers); only the
