@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from pocketkube.cli.image import image
+
 DEFAULT_DATA_DIR = "/var/lib/pocketkube"
 DEFAULT_LISTEN = "127.0.0.1:6443"
 
@@ -49,6 +51,7 @@ def kubeconfig(data_dir: Path) -> None:
     click.echo(path.read_text(), nl=False)
 
 
+main.add_command(image)
 
 if __name__ == "__main__":
     main()

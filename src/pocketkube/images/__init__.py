@@ -1,0 +1,50 @@
+"""Images for the node agent: a local content-addressed store and overlayfs snapshots.
+
+Public surface:
+
+- `ImageService`, `Snapshotter` (protocols), `Image`, `ImageConfig`, the `ImageError` family;
+- `LocalImageService(root)`: the store (import docker/OCI archives, list, get, remove);
+- `OverlaySnapshotter(root)`: a mounted writable rootfs per key over an image's layers;
+- `build_busybox_image(images, ref=None)`: the offline busybox image from the host;
+- `parse_reference` / `normalize`: Docker-style references.
+
+Both the service and the snapshotter take the same root (`default_root(data_dir)` is
+`<data-dir>/images`); layers are shared between them on disk.
+"""
+
+from pocketkube.images.base import (
+    DigestMismatch,
+    Image,
+    ImageConfig,
+    ImageError,
+    ImageNotFound,
+    ImageService,
+    InvalidReference,
+    SnapshotError,
+    Snapshotter,
+    UnsafeLayerError,
+)
+from pocketkube.images.busybox import build_busybox_image
+from pocketkube.images.overlay import OverlaySnapshotter
+from pocketkube.images.reference import Reference, normalize, parse_reference
+from pocketkube.images.service import LocalImageService, default_root
+
+__all__ = [
+    "DigestMismatch",
+    "Image",
+    "ImageConfig",
+    "ImageError",
+    "ImageNotFound",
+    "ImageService",
+    "InvalidReference",
+    "LocalImageService",
+    "OverlaySnapshotter",
+    "Reference",
+    "SnapshotError",
+    "Snapshotter",
+    "UnsafeLayerError",
+    "build_busybox_image",
+    "default_root",
+    "normalize",
+    "parse_reference",
+]
