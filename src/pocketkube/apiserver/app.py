@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 
@@ -37,9 +38,9 @@ def _authenticated(request: web.Request, token: str) -> bool:
 
 
 def make_app(store: Store, *, token: str = "", require_auth: bool = True,
-             service_cidr: str = "10.96.0.0/12") -> web.Application:
+             service_cidr: str = "10.96.0.0/12", kubelet_ssl: ssl.SSLContext | None = None) -> web.Application:
     registry = Registry(store, service_cidr)
-    handlers = ResourceHandlers(registry)
+    handlers = ResourceHandlers(registry, kubelet_ssl)
 
     @web.middleware
     async def errors_and_auth(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from pocketkube.api.resources import ResourceInfo
 from pocketkube.apiserver import admission, codec, negotiation, subresources
 from pocketkube.apiserver.admission import WriteOptions
 from pocketkube.apiserver.listing import ListOptions, list_objects
+from pocketkube.apiserver.nodeproxy import stream_pod_log
 from pocketkube.apiserver.patching import patch
 from pocketkube.apiserver.registry import Registry
 from pocketkube.apiserver.requestinfo import RequestInfo
@@ -63,8 +65,9 @@ def write_options(request: web.Request, verb: str) -> WriteOptions:
 
 
 class ResourceHandlers:
-    def __init__(self, registry: Registry):
+    def __init__(self, registry: Registry, kubelet_ssl: ssl.SSLContext | None = None):
         self.registry = registry
+        self.kubelet_ssl = kubelet_ssl  # client credentials for node agents (pods/log)
 
     def _incoming(self, resource: ResourceInfo, obj: Obj, opts: WriteOptions) -> Obj:
         """A client's object in the stored form (checked for unknown fields in its own form)."""
@@ -310,7 +313,7 @@ class ResourceHandlers:
 
     # -- subresources -------------------------------------------------------------------------------
 
-    async def _subresource(self, request: web.Request, info: RequestInfo) -> web.Response:
+    async def _subresource(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         sub, res, ns, name = info.subresource, info.resource, info.namespace, info.name
         verb = info.verb
         if sub == "scale":
@@ -337,9 +340,5 @@ class ResourceHandlers:
             return json_response(await subresources.finalize(self.registry, res, name, body,
                                                              write_options(request, verb)))
         elif sub == "log" and verb == "get":
-            pod = await self.registry.get(res, ns, name)
-            node = (pod.get("spec") or {}).get("nodeName")
-            if not node:
-                raise errors.bad_request(f"pod {name} does not have a host assigned")
-            raise errors.bad_request(f"no node agent serves logs for node {node}")
+            return await stream_pod_log(request, self.registry, ns or "", name, self.kubelet_ssl)
         raise errors.method_not_allowed(f"{verb} is not supported on {res.plural}/{sub}")

@@ -71,6 +71,16 @@ async def compactor(store: Store, interval: float) -> None:
         previous = current
 
 
+def kubelet_client_context(pki: Pki) -> ssl.SSLContext:
+    """How the API server calls node agents: the admin client certificate; agents' serving
+    certificates are their own and not verified (kube-apiserver's default)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(str(pki.admin_cert), str(pki.admin_key))
+    return ctx
+
+
 def ssl_context(pki: Pki) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca_cert))
     ctx.load_cert_chain(str(pki.serving_cert), str(pki.serving_key))
@@ -91,7 +101,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
     runner: web.AppRunner | None = None
     try:
         await bootstrap(store)
-        app = make_app(store, token=pki.token(), service_cidr=config.service_cidr)
+        app = make_app(store, token=pki.token(), service_cidr=config.service_cidr,
+                       kubelet_ssl=kubelet_client_context(pki))
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, config.host or None, config.port, ssl_context=ssl_context(pki),
