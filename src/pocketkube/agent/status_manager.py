@@ -1,0 +1,68 @@
+"""Writes pod status to the API, once per real change.
+
+Each pod's last written status is remembered; a status equal to it is not sent (kubelet's status
+manager skips no-op writes). The write is a merge patch of the whole `status`, with explicit nulls
+for fields that disappeared, so lists (conditions, container statuses) are replaced exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pocketkube.api import errors, resources
+from pocketkube.client.rest import ApiClient
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+PODS = resources.require("", "v1", "pods")
+
+
+def status_patch(old: Obj, new: Obj) -> Obj:
+    patch: Obj = dict(new)
+    for key in old:
+        if key not in new:
+            patch[key] = None
+    return {"status": patch}
+
+
+class StatusManager:
+    def __init__(self, client: ApiClient, field_manager: str = "kubelet"):
+        self.client = client
+        self.field_manager = field_manager
+        self._written: dict[str, Obj] = {}
+
+    def forget(self, uid: str) -> None:
+        self._written.pop(uid, None)
+
+    async def set_status(self, pod: Obj, status: Obj) -> Obj | None:
+        """Write `status` unless it is what the API already has; returns the updated pod if written."""
+        md = pod["metadata"]
+        uid = md["uid"]
+        current = pod.get("status") or {}
+        if status == current or status == self._written.get(uid):
+            return None
+        try:
+            updated = await self.client.patch(PODS, md["name"], status_patch(current, status), md["namespace"],
+                                              subresource="status", patch_type="application/merge-patch+json",
+                                              field_manager=self.field_manager)
+        except errors.StatusError as exc:
+            if exc.code == 404:
+                return None
+            raise
+        if (updated.get("metadata") or {}).get("uid") != uid:
+            return None  # a new pod with the same name: not ours to touch
+        self._written[uid] = status
+        return updated
+
+    async def delete_terminated(self, pod: Obj) -> None:
+        """The kubelet's last word on a deleted pod: remove it now that nothing runs (grace 0)."""
+        md = pod["metadata"]
+        try:
+            await self.client.delete(PODS, md["name"], md["namespace"], grace_period=0,
+                                     preconditions={"uid": md["uid"]})
+        except errors.StatusError as exc:
+            if exc.code not in (404, 409):
+                raise
+        self.forget(md["uid"])
