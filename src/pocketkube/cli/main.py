@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -20,6 +21,27 @@ def _split_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname().lower().split(".")[0]
+
+
+def agent_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The node agent's options, shared by `server` and `agent`."""
+    for option in reversed([
+        click.option("--node-name", default="", help="the Node's name (default: this host's name)"),
+        click.option("--node-ip", default="127.0.0.1", show_default=True,
+                     help="the node's InternalIP; the agent's HTTPS endpoint listens there"),
+        click.option("--kubelet-port", default=10250, show_default=True, help="the agent's HTTPS port"),
+        click.option("--pod-cidr", default="10.244.0.0/24", show_default=True, help="this node's pod addresses"),
+        click.option("--cluster-cidr", default="10.244.0.0/16", show_default=True, help="every node's pod range"),
+        click.option("--bridge", default="pk0", show_default=True, help="the host bridge pods attach to"),
+    ]):
+        command = option(command)
+    return command
+
+
 @click.group()
 @click.version_option(package_name="pocketkube")
 def main() -> None:
@@ -31,13 +53,33 @@ def main() -> None:
 @click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="ADDR:PORT for the HTTPS API")
 @click.option("--store", "store_url", default="", help="store URL (default sqlite://DATA_DIR/state.db)")
 @click.option("--service-cidr", default="10.96.0.0/12", show_default=True, help="range of Service ClusterIPs")
-def server(data_dir: Path, listen: str, store_url: str, service_cidr: str) -> None:
-    """Run the control plane (API server) in the foreground."""
+@click.option("--agent/--no-agent", default=True, show_default=True, help="run the node agent in-process")
+@agent_options
+def server(data_dir: Path, listen: str, store_url: str, service_cidr: str, agent: bool, node_name: str,
+           node_ip: str, kubelet_port: int, pod_cidr: str, cluster_cidr: str, bridge: str) -> None:
+    """Run the control plane (API server, scheduler) and the node agent in the foreground."""
+    from pocketkube.agent.main import AgentConfig
     from pocketkube.server.main import ServerConfig, run
 
     host, port = _split_listen(listen)
+    agent_config = AgentConfig(node_name or _hostname(), data_dir.absolute(), node_ip, kubelet_port, pod_cidr,
+                               cluster_cidr, bridge) if agent else None
     run(ServerConfig(data_dir=data_dir.absolute(), host=host, port=port, store_url=store_url,
-                     service_cidr=service_cidr))
+                     service_cidr=service_cidr, agent=agent_config))
+
+
+@main.command("agent")
+@click.option("--kubeconfig", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--data-dir", default="/var/lib/pocketkube-agent", show_default=True,
+              type=click.Path(path_type=Path))
+@agent_options
+def agent_command(kubeconfig: Path, data_dir: Path, node_name: str, node_ip: str, kubelet_port: int,
+                  pod_cidr: str, cluster_cidr: str, bridge: str) -> None:
+    """Run a node agent alone, against the API server of KUBECONFIG."""
+    from pocketkube.agent.main import AgentConfig, run_standalone
+
+    run_standalone(kubeconfig, AgentConfig(node_name or _hostname(), data_dir.absolute(), node_ip, kubelet_port,
+                                           pod_cidr, cluster_cidr, bridge))
 
 
 @main.command()

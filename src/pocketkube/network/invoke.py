@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,14 +75,19 @@ def cni_env(command: str, inv: Invocation) -> dict[str, str]:
 async def invoke(binary: str, command: str, config: dict[str, Any], inv: Invocation) -> dict[str, Any] | None:
     """Run `binary` with CNI_COMMAND=`command`; returns the parsed stdout (None when it printed nothing)."""
     plugin = Path(binary).name
-    proc = await asyncio.create_subprocess_exec(
-        binary,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=cni_env(command, inv),
-    )
-    out, err = await proc.communicate(orjson.dumps(config))
+    # The configuration goes in through a file, not a pipe: a plugin may exit without reading
+    # stdin (VERSION), and a write to its closed pipe would fail the call.
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(orjson.dumps(config))
+        stdin.seek(0)
+        proc = await asyncio.create_subprocess_exec(
+            binary,
+            stdin=stdin,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=cni_env(command, inv),
+        )
+        out, err = await proc.communicate()
     parsed: Any = None
     if out.strip():
         try:

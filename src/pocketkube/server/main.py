@@ -13,11 +13,14 @@ import os
 import signal
 import ssl
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from pocketkube.agent.main import AgentConfig, missing_prerequisites, run_agent
 from pocketkube.api import meta
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.app import make_app
@@ -40,6 +43,7 @@ class ServerConfig:
     store_url: str = ""
     compact_interval: float = 300.0  # Kubernetes compacts what is older than five minutes
     service_cidr: str = "10.96.0.0/12"
+    agent: AgentConfig | None = None  # the in-process node agent (None: control plane only)
 
     @property
     def kubeconfig_path(self) -> Path:
@@ -58,6 +62,16 @@ async def bootstrap(store: Store) -> None:
               "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
         with contextlib.suppress(KeyExistsError):
             await store.create(f"/registry/core/namespaces/{name}", codec.to_store(ns))
+
+
+async def supervised(name: str, coro: Coroutine[Any, Any, None]) -> None:
+    """Run a component; a component that fails is logged loudly instead of vanishing."""
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s stopped with an error", name)
 
 
 async def compactor(store: Store, interval: float) -> None:
@@ -112,7 +126,16 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
         # Components are API clients over HTTPS, as they would be in their own processes.
         client = ApiClient(ClientConfig.from_kubeconfig(config.kubeconfig_path, user_agent="pocketkube-server"))
         clients.append(client)
-        tasks.append(asyncio.create_task(Scheduler(client).run()))
+        tasks.append(asyncio.create_task(supervised("scheduler", Scheduler(client).run())))
+        if config.agent is not None:
+            missing = missing_prerequisites()
+            if missing:
+                log.warning("not running the node agent: missing %s", ", ".join(missing))
+            else:
+                agent_client = ApiClient(ClientConfig.from_kubeconfig(config.kubeconfig_path, user_agent="kubelet"))
+                clients.append(agent_client)
+                tasks.append(asyncio.create_task(supervised("node agent", run_agent(
+                    agent_client, config.agent, pki.ca_cert.read_bytes()))))
         print(f"pocketkube: API server ready on https://{config.host}:{config.port} "
               f"in {time.monotonic() - started:.2f}s", flush=True)
         print(f"pocketkube: kubeconfig at {config.kubeconfig_path}", flush=True)
