@@ -37,11 +37,28 @@ def kubectl_binary(version: str = "") -> str:
 
 
 @dataclass
+class AgentOptions:
+    """A node agent inside the server, on its own bridge and pod range (tests run side by side)."""
+
+    bridge: str
+    pod_cidr: str
+    kubelet_port: int = field(default_factory=free_port)
+    node_name: str = ""
+
+    def args(self) -> list[str]:
+        cluster = self.pod_cidr.rsplit(".", 2)[0] + ".0.0/16"
+        args = ["--bridge", self.bridge, "--pod-cidr", self.pod_cidr, "--cluster-cidr", cluster,
+                "--kubelet-port", str(self.kubelet_port)]
+        return args + (["--node-name", self.node_name] if self.node_name else [])
+
+
+@dataclass
 class ServerProcess:
     data_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    agent: AgentOptions | None = None
 
     @property
     def kubeconfig(self) -> Path:
@@ -57,9 +74,10 @@ class ServerProcess:
         self.log_path = self.data_dir / "server.log"
         log = open(self.log_path, "ab")
         started = time.monotonic()
+        agent_args = self.agent.args() if self.agent else ["--no-agent"]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pocketkube.cli.main", "server", "--data-dir", str(self.data_dir),
-             "--listen", f"127.0.0.1:{self.port}"],
+             "--listen", f"127.0.0.1:{self.port}", *agent_args],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         while time.monotonic() - started < timeout:
@@ -130,3 +148,11 @@ def raw_request(server: ServerProcess, method: str, path: str, body: bytes | Non
         return resp.status, resp.read()
     finally:
         conn.close()
+
+
+def import_busybox(data_dir: Path) -> str:
+    """Build the busybox image into a data dir's image store; returns its reference."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run([sys.executable, "-m", "pocketkube.cli.main", "image", "busybox", "--data-dir",
+                          str(data_dir)], capture_output=True, text=True, check=True).stdout
+    return out.split()[0]

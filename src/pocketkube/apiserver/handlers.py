@@ -173,6 +173,8 @@ class ResourceHandlers:
         await response.prepare(request)
         try:
             await self._stream(request, response, watch, timeout, bookmarks, shape, version)
+        except ConnectionResetError:
+            pass  # the client went away: nothing to tell anyone
         finally:
             await watch.close()
         return response
@@ -208,8 +210,6 @@ class ResourceHandlers:
                     return
                 await response.write(b"".join(self._encode_event(resource, e, shape, version, request)
                                               for e in batch))
-        except (ConnectionResetError, asyncio.CancelledError):
-            raise
         finally:
             pumper.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
