@@ -1,0 +1,118 @@
+"""What every controller shares: informers feeding a work queue, workers calling `reconcile(key)`.
+
+Handlers only enqueue keys (`enqueue`, `enqueue_owner`); `reconcile` reads the current state from
+the informer caches, compares desired with actual, and writes — safe to run twice. A reconcile
+that raises is retried with backoff (409 conflicts included: the next run re-reads); one that
+returns a number of seconds is run again after that long (e.g. minReadySeconds, deadlines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from pocketkube.api import errors
+from pocketkube.api.resources import ResourceInfo
+from pocketkube.client.events import EventRecorder
+from pocketkube.client.informer import Handlers, Informer, object_key
+from pocketkube.client.rest import ApiClient
+from pocketkube.client.workqueue import ShutDown, WorkQueue
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+
+
+def controller_of(obj: Obj) -> Obj | None:
+    """The ownerReference with controller: true, if any."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return dict(ref)
+    return None
+
+
+def owner_reference(owner: Obj, block_owner_deletion: bool = True) -> Obj:
+    md = owner["metadata"]
+    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": md["name"], "uid": md["uid"],
+            "controller": True, "blockOwnerDeletion": block_owner_deletion}
+
+
+class Controller:
+    """Subclasses set `name`, create informers with `informer()`, and implement `reconcile`."""
+
+    name = "controller"
+    workers = 2
+
+    def __init__(self, client: ApiClient):
+        self.client = client
+        self.queue = WorkQueue()
+        self.recorder = EventRecorder(client, self.name)
+        self.informers: list[Informer] = []
+
+    def informer(self, resource: ResourceInfo, handlers: Handlers | None = None, **kw: Any) -> Informer:
+        inf = Informer(self.client, resource, **kw)
+        if handlers is not None:
+            inf.add_handlers(handlers)
+        self.informers.append(inf)
+        return inf
+
+    def enqueue(self, obj: Obj) -> None:
+        self.queue.add(object_key(obj))
+
+    def enqueue_owner(self, obj: Obj, kind: str) -> None:
+        """Enqueue the controller owner of `obj` when it is of `kind` (same namespace)."""
+        ref = controller_of(obj)
+        if ref is not None and ref.get("kind") == kind:
+            ns = (obj.get("metadata") or {}).get("namespace")
+            self.queue.add(f"{ns}/{ref['name']}" if ns else str(ref["name"]))
+
+    def watch_owned(self, kind: str) -> Handlers:
+        """Handlers for objects owned by this controller's kind: any change enqueues the owner."""
+        return Handlers(on_add=lambda o: self.enqueue_owner(o, kind),
+                        on_update=lambda old, new: (self.enqueue_owner(old, kind), self.enqueue_owner(new, kind)),
+                        on_delete=lambda o: self.enqueue_owner(o, kind))
+
+    def own(self) -> Handlers:
+        return Handlers(on_add=self.enqueue, on_update=lambda _o, n: self.enqueue(n), on_delete=self.enqueue)
+
+    async def reconcile(self, key: str) -> float | None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(inf.run()) for inf in self.informers]
+        workers: list[asyncio.Task[None]] = []
+        try:
+            for inf in self.informers:
+                await inf.synced.wait()
+            workers = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
+            await asyncio.gather(*tasks)
+        finally:
+            self.queue.shutdown()
+            for task in tasks + workers:
+                task.cancel()
+            for task in tasks + workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _worker(self) -> None:
+        while True:
+            try:
+                key = await self.queue.get()
+            except ShutDown:
+                return
+            try:
+                again = await self.reconcile(key)
+                self.queue.forget(key)
+                if again is not None:
+                    self.queue.add_after(key, again)
+            except errors.StatusError as exc:
+                if exc.code != 409:
+                    log.warning("%s: reconcile %s: %s", self.name, key, exc.message)
+                self.queue.add_rate_limited(key)
+            except Exception:
+                log.exception("%s: reconcile %s failed", self.name, key)
+                self.queue.add_rate_limited(key)
+            finally:
+                self.queue.done(key)
