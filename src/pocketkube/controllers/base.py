@@ -70,8 +70,11 @@ class Controller:
 
     def watch_owned(self, kind: str) -> Handlers:
         """Handlers for objects owned by this controller's kind: any change enqueues the owner."""
-        return Handlers(on_add=lambda o: self.enqueue_owner(o, kind),
-                        on_update=lambda old, new: (self.enqueue_owner(old, kind), self.enqueue_owner(new, kind)),
+        def updated(old: Obj, new: Obj) -> None:
+            self.enqueue_owner(old, kind)
+            self.enqueue_owner(new, kind)
+
+        return Handlers(on_add=lambda o: self.enqueue_owner(o, kind), on_update=updated,
                         on_delete=lambda o: self.enqueue_owner(o, kind))
 
     def own(self) -> Handlers:
