@@ -109,6 +109,10 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "Endpoints", "endpoints", "endpoints", True, ("ep",)),
     ResourceInfo("", "v1", "Event", "events", "event", True, ("ev",), storage="core/events"),
     ResourceInfo("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ("sa",)),
+    ResourceInfo("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", False, ("pv",),
+                 subresources=(_status("PersistentVolume"),)),
+    ResourceInfo("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", True,
+                 ("pvc",), subresources=(_status("PersistentVolumeClaim"),)),
     ResourceInfo("apps", "v1", "Deployment", "deployments", "deployment", True, ("deploy",), ("all",),
                  subresources=(_status("Deployment"), _scale())),
     ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", "replicaset", True, ("rs",), ("all",),
@@ -122,11 +126,12 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("batch", "v1", "CronJob", "cronjobs", "cronjob", True, ("cj",), ("all",),
                  subresources=(_status("CronJob"),)),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
+    ResourceInfo("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", False, ("sc",)),
     ResourceInfo("events.k8s.io", "v1", "Event", "events", "event", True, ("ev",), storage="core/events"),
 )
 
 # Preferred order of groups in discovery, as kube-apiserver lists them.
-GROUP_ORDER = ("", "apps", "events.k8s.io", "batch", "coordination.k8s.io")
+GROUP_ORDER = ("", "apps", "events.k8s.io", "batch", "storage.k8s.io", "coordination.k8s.io")
 
 
 def group_versions() -> dict[str, list[str]]:

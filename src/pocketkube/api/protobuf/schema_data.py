@@ -178,17 +178,34 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'core.v1.AzureDiskVolumeSource': ((1, 'diskName', 'string', '', 8), (2, 'diskURI', 'string', '', 8), (
         3, 'cachingMode', 'string', '', 2), (4, 'fsType', 'string', '', 2), (
         5, 'readOnly', 'bool', '', 2), (6, 'kind', 'string', '', 2)),
+    'core.v1.AzureFilePersistentVolumeSource': ((1, 'secretName', 'string', '', 8), (
+        2, 'shareName', 'string', '', 8), (3, 'readOnly', 'bool', '', 0), (
+        4, 'secretNamespace', 'string', '', 2)),
     'core.v1.AzureFileVolumeSource': ((1, 'secretName', 'string', '', 8), (
         2, 'shareName', 'string', '', 8), (3, 'readOnly', 'bool', '', 0)),
     'core.v1.Binding': ((1, 'metadata', 'message', 'meta.v1.ObjectMeta', 0), (
         2, 'target', 'message', 'core.v1.ObjectReference', 8)),
+    'core.v1.CSIPersistentVolumeSource': ((1, 'driver', 'string', '', 8), (
+        2, 'volumeHandle', 'string', '', 8), (3, 'readOnly', 'bool', '', 0), (
+        4, 'fsType', 'string', '', 0), (5, 'volumeAttributes', 'map', 'string', 0), (
+        6, 'controllerPublishSecretRef', 'message', 'core.v1.SecretReference', 2), (
+        7, 'nodeStageSecretRef', 'message', 'core.v1.SecretReference', 2), (
+        8, 'nodePublishSecretRef', 'message', 'core.v1.SecretReference', 2), (
+        9, 'controllerExpandSecretRef', 'message', 'core.v1.SecretReference', 2), (
+        10, 'nodeExpandSecretRef', 'message', 'core.v1.SecretReference', 2)),
     'core.v1.CSIVolumeSource': ((1, 'driver', 'string', '', 8), (2, 'readOnly', 'bool', '', 2), (
         3, 'fsType', 'string', '', 2), (4, 'volumeAttributes', 'map', 'string', 0), (
         5, 'nodePublishSecretRef', 'message', 'core.v1.LocalObjectReference', 2)),
     'core.v1.Capabilities': ((1, 'add', 'string', '', 1), (2, 'drop', 'string', '', 1)),
+    'core.v1.CephFSPersistentVolumeSource': ((1, 'monitors', 'string', '', 9), (
+        2, 'path', 'string', '', 0), (3, 'user', 'string', '', 0), (4, 'secretFile', 'string', '', 0), (
+        5, 'secretRef', 'message', 'core.v1.SecretReference', 2), (6, 'readOnly', 'bool', '', 0)),
     'core.v1.CephFSVolumeSource': ((1, 'monitors', 'string', '', 9), (2, 'path', 'string', '', 0), (
         3, 'user', 'string', '', 0), (4, 'secretFile', 'string', '', 0), (
         5, 'secretRef', 'message', 'core.v1.LocalObjectReference', 2), (6, 'readOnly', 'bool', '', 0)),
+    'core.v1.CinderPersistentVolumeSource': ((1, 'volumeID', 'string', '', 8), (
+        2, 'fsType', 'string', '', 0), (3, 'readOnly', 'bool', '', 0), (
+        4, 'secretRef', 'message', 'core.v1.SecretReference', 2)),
     'core.v1.CinderVolumeSource': ((1, 'volumeID', 'string', '', 8), (2, 'fsType', 'string', '', 0), (
         3, 'readOnly', 'bool', '', 0), (4, 'secretRef', 'message', 'core.v1.LocalObjectReference', 2)),
     'core.v1.ClientIPConfig': ((1, 'timeoutSeconds', 'int32', '', 2),),
@@ -316,6 +333,9 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'core.v1.ExecAction': ((1, 'command', 'string', '', 1),),
     'core.v1.FCVolumeSource': ((1, 'targetWWNs', 'string', '', 1), (2, 'lun', 'int32', '', 2), (
         3, 'fsType', 'string', '', 0), (4, 'readOnly', 'bool', '', 0), (5, 'wwids', 'string', '', 1)),
+    'core.v1.FlexPersistentVolumeSource': ((1, 'driver', 'string', '', 8), (
+        2, 'fsType', 'string', '', 0), (3, 'secretRef', 'message', 'core.v1.SecretReference', 2), (
+        4, 'readOnly', 'bool', '', 0), (5, 'options', 'map', 'string', 0)),
     'core.v1.FlexVolumeSource': ((1, 'driver', 'string', '', 8), (2, 'fsType', 'string', '', 0), (
         3, 'secretRef', 'message', 'core.v1.LocalObjectReference', 2), (4, 'readOnly', 'bool', '', 0), (
         5, 'options', 'map', 'string', 0)),
@@ -325,6 +345,9 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'core.v1.GRPCAction': ((1, 'port', 'int32', '', 8), (2, 'service', 'string', '', 2)),
     'core.v1.GitRepoVolumeSource': ((1, 'repository', 'string', '', 8), (
         2, 'revision', 'string', '', 0), (3, 'directory', 'string', '', 0)),
+    'core.v1.GlusterfsPersistentVolumeSource': ((1, 'endpoints', 'string', '', 8), (
+        2, 'path', 'string', '', 8), (3, 'readOnly', 'bool', '', 0), (
+        4, 'endpointsNamespace', 'string', '', 2)),
     'core.v1.GlusterfsVolumeSource': ((1, 'endpoints', 'string', '', 8), (2, 'path', 'string', '', 8), (
         3, 'readOnly', 'bool', '', 0)),
     'core.v1.HTTPGetAction': ((1, 'path', 'string', '', 0), (2, 'port', 'intorstring', '', 8), (
@@ -334,6 +357,12 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'core.v1.HostAlias': ((1, 'ip', 'string', '', 8), (2, 'hostnames', 'string', '', 1)),
     'core.v1.HostIP': ((1, 'ip', 'string', '', 8),),
     'core.v1.HostPathVolumeSource': ((1, 'path', 'string', '', 8), (2, 'type', 'string', '', 2)),
+    'core.v1.ISCSIPersistentVolumeSource': ((1, 'targetPortal', 'string', '', 8), (
+        2, 'iqn', 'string', '', 8), (3, 'lun', 'int32', '', 8), (4, 'iscsiInterface', 'string', '', 0), (
+        5, 'fsType', 'string', '', 0), (6, 'readOnly', 'bool', '', 0), (7, 'portals', 'string', '', 1), (
+        8, 'chapAuthDiscovery', 'bool', '', 0), (
+        10, 'secretRef', 'message', 'core.v1.SecretReference', 2), (
+        11, 'chapAuthSession', 'bool', '', 0), (12, 'initiatorName', 'string', '', 2)),
     'core.v1.ISCSIVolumeSource': ((1, 'targetPortal', 'string', '', 8), (2, 'iqn', 'string', '', 8), (
         3, 'lun', 'int32', '', 8), (4, 'iscsiInterface', 'string', '', 0), (
         5, 'fsType', 'string', '', 0), (6, 'readOnly', 'bool', '', 0), (7, 'portals', 'string', '', 1), (
@@ -355,6 +384,7 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
         3, 'ipMode', 'string', '', 2), (4, 'ports', 'message', 'core.v1.PortStatus', 1)),
     'core.v1.LoadBalancerStatus': ((1, 'ingress', 'message', 'core.v1.LoadBalancerIngress', 1),),
     'core.v1.LocalObjectReference': ((1, 'name', 'string', '', 0),),
+    'core.v1.LocalVolumeSource': ((1, 'path', 'string', '', 8), (2, 'fsType', 'string', '', 2)),
     'core.v1.ModifyVolumeStatus': ((1, 'targetVolumeAttributesClassName', 'string', '', 0), (
         2, 'status', 'string', '', 8)),
     'core.v1.NFSVolumeSource': ((1, 'server', 'string', '', 8), (2, 'path', 'string', '', 8), (
@@ -417,6 +447,9 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'core.v1.ObjectReference': ((1, 'kind', 'string', '', 0), (2, 'namespace', 'string', '', 0), (
         3, 'name', 'string', '', 0), (4, 'uid', 'string', '', 0), (5, 'apiVersion', 'string', '', 0), (
         6, 'resourceVersion', 'string', '', 0), (7, 'fieldPath', 'string', '', 0)),
+    'core.v1.PersistentVolume': ((1, 'metadata', 'message', 'meta.v1.ObjectMeta', 0), (
+        2, 'spec', 'message', 'core.v1.PersistentVolumeSpec', 0), (
+        3, 'status', 'message', 'core.v1.PersistentVolumeStatus', 0)),
     'core.v1.PersistentVolumeClaim': ((1, 'metadata', 'message', 'meta.v1.ObjectMeta', 0), (
         2, 'spec', 'message', 'core.v1.PersistentVolumeClaimSpec', 0), (
         3, 'status', 'message', 'core.v1.PersistentVolumeClaimStatus', 0)),
@@ -442,6 +475,37 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
         2, 'spec', 'message', 'core.v1.PersistentVolumeClaimSpec', 8)),
     'core.v1.PersistentVolumeClaimVolumeSource': ((1, 'claimName', 'string', '', 8), (
         2, 'readOnly', 'bool', '', 0)),
+    'core.v1.PersistentVolumeSource': ((1, 'gcePersistentDisk', 'message', 'core.v1.GCEPersistentDiskVolumeSource', 2), (
+        2, 'awsElasticBlockStore', 'message', 'core.v1.AWSElasticBlockStoreVolumeSource', 2), (
+        3, 'hostPath', 'message', 'core.v1.HostPathVolumeSource', 2), (
+        4, 'glusterfs', 'message', 'core.v1.GlusterfsPersistentVolumeSource', 2), (
+        5, 'nfs', 'message', 'core.v1.NFSVolumeSource', 2), (
+        6, 'rbd', 'message', 'core.v1.RBDPersistentVolumeSource', 2), (
+        7, 'iscsi', 'message', 'core.v1.ISCSIPersistentVolumeSource', 2), (
+        8, 'cinder', 'message', 'core.v1.CinderPersistentVolumeSource', 2), (
+        9, 'cephfs', 'message', 'core.v1.CephFSPersistentVolumeSource', 2), (
+        10, 'fc', 'message', 'core.v1.FCVolumeSource', 2), (
+        11, 'flocker', 'message', 'core.v1.FlockerVolumeSource', 2), (
+        12, 'flexVolume', 'message', 'core.v1.FlexPersistentVolumeSource', 2), (
+        13, 'azureFile', 'message', 'core.v1.AzureFilePersistentVolumeSource', 2), (
+        14, 'vsphereVolume', 'message', 'core.v1.VsphereVirtualDiskVolumeSource', 2), (
+        15, 'quobyte', 'message', 'core.v1.QuobyteVolumeSource', 2), (
+        16, 'azureDisk', 'message', 'core.v1.AzureDiskVolumeSource', 2), (
+        17, 'photonPersistentDisk', 'message', 'core.v1.PhotonPersistentDiskVolumeSource', 2), (
+        18, 'portworxVolume', 'message', 'core.v1.PortworxVolumeSource', 2), (
+        19, 'scaleIO', 'message', 'core.v1.ScaleIOPersistentVolumeSource', 2), (
+        20, 'local', 'message', 'core.v1.LocalVolumeSource', 2), (
+        21, 'storageos', 'message', 'core.v1.StorageOSPersistentVolumeSource', 2), (
+        22, 'csi', 'message', 'core.v1.CSIPersistentVolumeSource', 2)),
+    'core.v1.PersistentVolumeSpec': ((1, 'capacity', 'map', 'quantity', 0), (
+        2, 'persistentVolumeSource', 'message', 'core.v1.PersistentVolumeSource', 4), (
+        3, 'accessModes', 'string', '', 1), (4, 'claimRef', 'message', 'core.v1.ObjectReference', 2), (
+        5, 'persistentVolumeReclaimPolicy', 'string', '', 0), (6, 'storageClassName', 'string', '', 0), (
+        7, 'mountOptions', 'string', '', 1), (8, 'volumeMode', 'string', '', 2), (
+        9, 'nodeAffinity', 'message', 'core.v1.VolumeNodeAffinity', 2), (
+        10, 'volumeAttributesClassName', 'string', '', 2)),
+    'core.v1.PersistentVolumeStatus': ((1, 'phase', 'string', '', 0), (2, 'message', 'string', '', 0), (
+        3, 'reason', 'string', '', 0), (4, 'lastPhaseTransitionTime', 'time', '', 2)),
     'core.v1.PhotonPersistentDiskVolumeSource': ((1, 'pdID', 'string', '', 8), (
         2, 'fsType', 'string', '', 0)),
     'core.v1.Pod': ((1, 'metadata', 'message', 'meta.v1.ObjectMeta', 0), (
@@ -540,6 +604,10 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'core.v1.QuobyteVolumeSource': ((1, 'registry', 'string', '', 8), (2, 'volume', 'string', '', 8), (
         3, 'readOnly', 'bool', '', 0), (4, 'user', 'string', '', 0), (5, 'group', 'string', '', 0), (
         6, 'tenant', 'string', '', 0)),
+    'core.v1.RBDPersistentVolumeSource': ((1, 'monitors', 'string', '', 9), (
+        2, 'image', 'string', '', 8), (3, 'fsType', 'string', '', 0), (4, 'pool', 'string', '', 0), (
+        5, 'user', 'string', '', 0), (6, 'keyring', 'string', '', 0), (
+        7, 'secretRef', 'message', 'core.v1.SecretReference', 2), (8, 'readOnly', 'bool', '', 0)),
     'core.v1.RBDVolumeSource': ((1, 'monitors', 'string', '', 9), (2, 'image', 'string', '', 8), (
         3, 'fsType', 'string', '', 0), (4, 'pool', 'string', '', 0), (5, 'user', 'string', '', 0), (
         6, 'keyring', 'string', '', 0), (7, 'secretRef', 'message', 'core.v1.LocalObjectReference', 2), (
@@ -554,6 +622,12 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
         2, 'resources', 'message', 'core.v1.ResourceHealth', 1)),
     'core.v1.SELinuxOptions': ((1, 'user', 'string', '', 0), (2, 'role', 'string', '', 0), (
         3, 'type', 'string', '', 0), (4, 'level', 'string', '', 0)),
+    'core.v1.ScaleIOPersistentVolumeSource': ((1, 'gateway', 'string', '', 8), (
+        2, 'system', 'string', '', 8), (3, 'secretRef', 'message', 'core.v1.SecretReference', 10), (
+        4, 'sslEnabled', 'bool', '', 0), (5, 'protectionDomain', 'string', '', 0), (
+        6, 'storagePool', 'string', '', 0), (7, 'storageMode', 'string', '', 0), (
+        8, 'volumeName', 'string', '', 0), (9, 'fsType', 'string', '', 0), (
+        10, 'readOnly', 'bool', '', 0)),
     'core.v1.ScaleIOVolumeSource': ((1, 'gateway', 'string', '', 8), (2, 'system', 'string', '', 8), (
         3, 'secretRef', 'message', 'core.v1.LocalObjectReference', 10), (
         4, 'sslEnabled', 'bool', '', 0), (5, 'protectionDomain', 'string', '', 0), (
@@ -570,6 +644,7 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
         2, 'key', 'string', '', 8), (3, 'optional', 'bool', '', 2)),
     'core.v1.SecretProjection': ((1, 'localObjectReference', 'message', 'core.v1.LocalObjectReference', 4), (
         2, 'items', 'message', 'core.v1.KeyToPath', 1), (4, 'optional', 'bool', '', 2)),
+    'core.v1.SecretReference': ((1, 'name', 'string', '', 0), (2, 'namespace', 'string', '', 0)),
     'core.v1.SecretVolumeSource': ((1, 'secretName', 'string', '', 0), (
         2, 'items', 'message', 'core.v1.KeyToPath', 1), (3, 'defaultMode', 'int32', '', 2), (
         4, 'optional', 'bool', '', 2)),
@@ -609,6 +684,9 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
         2, 'conditions', 'message', 'meta.v1.Condition', 1)),
     'core.v1.SessionAffinityConfig': ((1, 'clientIP', 'message', 'core.v1.ClientIPConfig', 2),),
     'core.v1.SleepAction': ((1, 'seconds', 'int64', '', 8),),
+    'core.v1.StorageOSPersistentVolumeSource': ((1, 'volumeName', 'string', '', 0), (
+        2, 'volumeNamespace', 'string', '', 0), (3, 'fsType', 'string', '', 0), (
+        4, 'readOnly', 'bool', '', 0), (5, 'secretRef', 'message', 'core.v1.ObjectReference', 2)),
     'core.v1.StorageOSVolumeSource': ((1, 'volumeName', 'string', '', 0), (
         2, 'volumeNamespace', 'string', '', 0), (3, 'fsType', 'string', '', 0), (
         4, 'readOnly', 'bool', '', 0), (5, 'secretRef', 'message', 'core.v1.LocalObjectReference', 2)),
@@ -619,6 +697,8 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'core.v1.Toleration': ((1, 'key', 'string', '', 0), (2, 'operator', 'string', '', 0), (
         3, 'value', 'string', '', 0), (4, 'effect', 'string', '', 0), (
         5, 'tolerationSeconds', 'int64', '', 2)),
+    'core.v1.TopologySelectorLabelRequirement': ((1, 'key', 'string', '', 8), (2, 'values', 'string', '', 9)),
+    'core.v1.TopologySelectorTerm': ((1, 'matchLabelExpressions', 'message', 'core.v1.TopologySelectorLabelRequirement', 1),),
     'core.v1.TopologySpreadConstraint': ((1, 'maxSkew', 'int32', '', 8), (
         2, 'topologyKey', 'string', '', 8), (3, 'whenUnsatisfiable', 'string', '', 8), (
         4, 'labelSelector', 'message', 'meta.v1.LabelSelector', 2), (5, 'minDomains', 'int32', '', 2), (
@@ -637,6 +717,7 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
         7, 'recursiveReadOnly', 'string', '', 2)),
     'core.v1.VolumeMountStatus': ((1, 'name', 'string', '', 8), (2, 'mountPath', 'string', '', 8), (
         3, 'readOnly', 'bool', '', 0), (4, 'recursiveReadOnly', 'string', '', 2)),
+    'core.v1.VolumeNodeAffinity': ((1, 'required', 'message', 'core.v1.NodeSelector', 2),),
     'core.v1.VolumeProjection': ((1, 'secret', 'message', 'core.v1.SecretProjection', 2), (
         2, 'downwardAPI', 'message', 'core.v1.DownwardAPIProjection', 2), (
         3, 'configMap', 'message', 'core.v1.ConfigMapProjection', 2), (
@@ -723,6 +804,11 @@ MESSAGES: dict[str, tuple[Field, ...]] = {
     'meta.v1.Preconditions': ((1, 'uid', 'string', '', 2), (2, 'resourceVersion', 'string', '', 2)),
     'policy.v1.Eviction': ((1, 'metadata', 'message', 'meta.v1.ObjectMeta', 0), (
         2, 'deleteOptions', 'message', 'meta.v1.DeleteOptions', 2)),
+    'storage.v1.StorageClass': ((1, 'metadata', 'message', 'meta.v1.ObjectMeta', 0), (
+        2, 'provisioner', 'string', '', 8), (3, 'parameters', 'map', 'string', 0), (
+        4, 'reclaimPolicy', 'string', '', 2), (5, 'mountOptions', 'string', '', 1), (
+        6, 'allowVolumeExpansion', 'bool', '', 2), (7, 'volumeBindingMode', 'string', '', 2), (
+        8, 'allowedTopologies', 'message', 'core.v1.TopologySelectorTerm', 1)),
 }
 
 KINDS: dict[tuple[str, str], str] = {
@@ -738,12 +824,15 @@ KINDS: dict[tuple[str, str], str] = {
     ('coordination.k8s.io/v1', 'Lease'): 'coordination.v1.Lease',
     ('events.k8s.io/v1', 'Event'): 'events.v1.Event',
     ('policy/v1', 'Eviction'): 'policy.v1.Eviction',
+    ('storage.k8s.io/v1', 'StorageClass'): 'storage.v1.StorageClass',
     ('v1', 'Binding'): 'core.v1.Binding',
     ('v1', 'ConfigMap'): 'core.v1.ConfigMap',
     ('v1', 'Endpoints'): 'core.v1.Endpoints',
     ('v1', 'Event'): 'core.v1.Event',
     ('v1', 'Namespace'): 'core.v1.Namespace',
     ('v1', 'Node'): 'core.v1.Node',
+    ('v1', 'PersistentVolume'): 'core.v1.PersistentVolume',
+    ('v1', 'PersistentVolumeClaim'): 'core.v1.PersistentVolumeClaim',
     ('v1', 'Pod'): 'core.v1.Pod',
     ('v1', 'Secret'): 'core.v1.Secret',
     ('v1', 'Service'): 'core.v1.Service',
