@@ -23,12 +23,14 @@ message; PodInitializing / ContainerCreating for containers that have no runtime
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pocketkube.agent import labels
 from pocketkube.agent.backoff import Backoff, BackoffKey, go_duration
+from pocketkube.api.meta import parse_time
 from pocketkube.runtime.base import ContainerState, ContainerStatus, Sandbox, SandboxState
 
 DEFAULT_GRACE_PERIOD = 30
@@ -103,6 +105,22 @@ def termination_grace_period(pod: Mapping[str, Any]) -> int:
     return max(grace, 1)
 
 
+def remaining_grace_period(pod: Mapping[str, Any], now: float) -> int:
+    """The grace period a kill started at `now` may still use: a pod that is being deleted has until
+    its deletionTimestamp (= deletion time + grace), so an agent that re-adopts it late (restarted
+    meanwhile) gives it only what is left, never a fresh full period; never below 1 s."""
+    grace = termination_grace_period(pod)
+    stamp = (pod.get("metadata") or {}).get("deletionTimestamp")
+    if not stamp:
+        return grace
+    try:
+        deadline = parse_time(str(stamp)).timestamp()
+    except ValueError:
+        return grace
+    # RFC 3339 stamps have whole seconds: round up, so a kill that starts at once keeps the full period.
+    return max(1, min(grace, math.ceil(deadline - now)))
+
+
 def _restart_policy(pod: Mapping[str, Any]) -> str:
     return str((pod.get("spec") or {}).get("restartPolicy") or "Always")
 
@@ -175,7 +193,7 @@ class _Planner:
         meta = self.pod.get("metadata") or {}
         phase = (self.pod.get("status") or {}).get("phase")
         if meta.get("deletionTimestamp") or phase in ("Succeeded", "Failed"):
-            a.grace_period = termination_grace_period(self.pod)
+            a.grace_period = remaining_grace_period(self.pod, self.now)
             self.kill_pod("pod is being deleted" if meta.get("deletionTimestamp") else "pod is terminal")
             return a
         a.grace_period = termination_grace_period(self.pod)

@@ -5,6 +5,9 @@ labels are the agent's memory, so a restarted agent re-adopts everything), compu
 (`actions.compute_pod_actions`), execute it, and write the status that follows. A pod that is
 deleted is killed gracefully, torn down, and then removed from the API by the agent itself.
 PLEG: the runtime is relisted every second and a pod whose containers changed is poked.
+After each sync, container GC keeps of each container name only the newest exited one.
+On start the agent re-adopts pods only once the pod informer has listed, so that a pod is never
+taken for deleted merely because the agent has not seen it yet.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +25,9 @@ from pocketkube.agent import labels
 from pocketkube.agent.actions import (
     PodActions,
     compute_pod_actions,
+    history,
     name_of,
+    pod_ref,
     record_restarts,
     restore_backoff,
 )
@@ -81,7 +87,7 @@ class Kubelet:
         self.volumes = VolumeManager(str(data_dir))
         self.sources = ApiSources(client)
         self.starter = ContainerStarter(runtime, images, snapshots, self.sources, data_dir / "logs",
-                                        data_dir / "pods", {})
+                                        data_dir / "pods", {}, event=self.recorder.event)
         self.snapshots = snapshots
         self.pods = Informer(client, PODS, field_selector=f"spec.nodeName={node.name}")
         self.workers = PodWorkers(self.sync)
@@ -110,9 +116,11 @@ class Kubelet:
             self.starter.allocatable = dict(
                 (await self.client.get(resources.require("", "v1", "nodes"), self.node.name))["status"]
                 .get("allocatable") or {})
-            await self._readopt()
+            restore_backoff(self.backoff, await self.runtime.list_containers())
             tasks.append(asyncio.create_task(self.pods.run()))
             await self.pods.synced.wait()
+            # Only now: a sync before the informer has listed would take every pod for deleted.
+            await self._readopt()
             tasks.append(asyncio.create_task(self._pleg()))
             await asyncio.gather(*tasks)
         finally:
@@ -124,9 +132,7 @@ class Kubelet:
             await self.workers.stop()
 
     async def _readopt(self) -> None:
-        """After a restart: rebuild backoff from container history and revisit every known pod."""
-        containers = await self.runtime.list_containers()
-        restore_backoff(self.backoff, containers)
+        """After a restart: revisit every pod the runtime has, including pods deleted meanwhile."""
         for sandbox in await self.runtime.list_pod_sandboxes():
             self.workers.poke(sandbox.config.uid)
 
@@ -177,6 +183,10 @@ class Kubelet:
             state.ips = list(status.ips) if status else []
         started: list[str] = []
         state.failures = {}
+        for name, (reason, _message) in actions.waiting.items():
+            if reason == "CrashLoopBackOff":
+                self.recorder.event(pod, "Warning", "BackOff",
+                                    f"Back-off restarting failed container {name} in pod {pod_ref(pod)}")
         try:
             if actions.create_sandbox:
                 sandbox = await self._create_sandbox(pod, state, actions, containers)
@@ -192,6 +202,7 @@ class Kubelet:
             record_restarts(self.backoff, actions, started, now)
         sandboxes, containers = await self._runtime_view(uid)
         await self._write_status(pod, sandboxes[0] if sandboxes else None, containers, actions, state, started)
+        await self._collect_garbage(containers)
         if state.failures:
             return RETRY_FAILED_START
         return max(0.0, actions.next_wakeup - time.time()) if actions.next_wakeup else None
@@ -246,9 +257,15 @@ class Kubelet:
                     await self.starter.start(pod, sandbox, container, ctype, actions.attempts.get(name, 0),
                                              state.volume_paths, state.ips, self.node.node_ip)
                 except StartFailure as exc:
-                    state.failures[name] = (exc.reason, exc.message)
-                    self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.message}"
-                                        if exc.reason != "ErrImagePull" else exc.message)
+                    if exc.reason == "ErrImagePull":
+                        self.recorder.event(pod, "Warning", "Failed", exc.message)
+                        self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.reason}")
+                    else:
+                        self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.message}")
+                    if not exc.created or _will_restart(pod, container):
+                        # The reason cache: a container that will be tried again waits with this reason;
+                        # one that never restarts shows the runtime's StartError as it is.
+                        state.failures[name] = (exc.reason, exc.message)
                     if ctype == "init":
                         return started
                     continue
@@ -306,11 +323,23 @@ class Kubelet:
                else PodNetworkRef(sandbox.config.namespace, sandbox.config.name, sandbox.config.uid, sandbox.id))
         await self.network.teardown(ref, sandbox.netns_path, [])
 
+    async def _collect_garbage(self, containers: list[ContainerStatus]) -> None:
+        """Container GC with the kubelet's default policy (MaxPerPodContainer 1): of each container
+        name, keep what is not exited and the newest exited one (`--previous`, lastState); remove older
+        ones with their rootfs snapshots and logs."""
+        for found in history(containers).values():
+            exited = [cs for cs in found if cs.state == ContainerState.EXITED]
+            for cs in exited[1:]:
+                await self._remove_container(cs.id, containers)
+
     async def _remove_container(self, cid: str, containers: list[ContainerStatus]) -> None:
         cs = next((c for c in containers if c.id == cid), None)
         await self.runtime.remove_container(cid)
         if cs is not None and cs.annotations.get(SNAPSHOT_ANNOTATION):
             await self.snapshots.remove(cs.annotations[SNAPSHOT_ANNOTATION])
+        if cs is not None and cs.log_path:
+            with contextlib.suppress(OSError):
+                Path(cs.log_path).unlink()
 
     async def _remove_sandbox(self, pod: Obj | None, sandbox: Sandbox) -> None:
         await self._release_network(pod, sandbox)
@@ -326,6 +355,8 @@ class Kubelet:
         for sandbox in sandboxes:
             await self._remove_sandbox(pod, sandbox)
         await self.volumes.teardown(uid)
+        for log_dir in self.starter.logs_root.glob(f"*_{uid}"):  # <logs>/<ns>_<name>_<uid>
+            await asyncio.to_thread(shutil.rmtree, log_dir, True)
         self._state.pop(uid, None)
         self.backoff.forget_pod(uid)
         self.status.forget(uid)
@@ -335,10 +366,14 @@ class Kubelet:
     async def find_log(self, namespace: str, pod: str, container: str, previous: bool) -> LogTarget | None:
         found = [c for c in await self.runtime.list_containers()
                  if labels.pod_key(c.labels) == (namespace, pod) and name_of(c) == container]
-        found.sort(key=lambda c: c.attempt, reverse=True)
-        if previous:
-            found = [c for c in found if c.state == ContainerState.EXITED][1:] if found and \
-                found[0].state != ContainerState.EXITED else found[1:]
+        found.sort(key=lambda c: (c.created_at, c.attempt), reverse=True)
+        obj = self.pods.get(f"{namespace}/{pod}")
+        if obj is not None:
+            # As the kubelet does: the container the API status names (lastState for --previous).
+            wanted = log_container_id(obj, container, previous)
+            found = [c for c in found if c.id == wanted]
+        elif previous:
+            found = found[1:]
         if not found or not found[0].log_path:
             return None
         target = found[0]
@@ -356,6 +391,33 @@ class Kubelet:
                     running.clear()
             except RuntimeServiceError:
                 running.clear()
+
+
+def _will_restart(pod: Obj, container: Obj) -> bool:
+    """Whether a container that failed to start will be tried again (sidecars always are)."""
+    policy = container.get("restartPolicy") or (pod.get("spec") or {}).get("restartPolicy") or "Always"
+    return policy != "Never"
+
+
+def log_container_id(pod: Obj, container: str, previous: bool) -> str:
+    """The runtime container whose log `kubectl logs` shows: the kubelet's validateContainerLogStatus
+    (running or terminated state, else the last termination; `previous` is always the last
+    termination). "" when there is none."""
+    status = pod.get("status") or {}
+    found = next((s for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+                  for s in status.get(key) or [] if s.get("name") == container), None)
+    if found is None:
+        return ""
+    state, last = found.get("state") or {}, (found.get("lastState") or {}).get("terminated") or {}
+    if previous:
+        cid = last.get("containerID") or ""
+    elif "running" in state:
+        cid = found.get("containerID") or ""
+    elif "terminated" in state:
+        cid = state["terminated"].get("containerID") or last.get("containerID") or ""
+    else:
+        cid = last.get("containerID") or ""
+    return str(cid).split("://", 1)[-1]
 
 
 def _read(path: str) -> str:

@@ -1,13 +1,19 @@
 """Starting one container of a pod: image, rootfs snapshot, runtime config, create, start.
 
 Failures the user must see come back as `StartFailure(reason, message)`, in the kubelet's words
-(ErrImagePull, CreateContainerConfigError, CreateContainerError); a container that was created but
-failed to start is left to the runtime, whose status reports StartError with runc's message.
+(ErrImagePull, CreateContainerConfigError, CreateContainerError). A container that was created but
+failed to start stays in the runtime, whose status reports StartError with runc's message; the
+failure comes back as RunContainerError with `created` set (the reason a restarting container
+waits with, as the kubelet's reason cache has it).
+
+The kubelet's container events along the way go to `event(pod, type, reason, message)`: Pulled
+(the image is present) and Created; the worker records Started or Failed.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,17 +23,32 @@ from pocketkube.agent.containers import resolve_container
 from pocketkube.agent.env import ConfigSources, ContainerConfigError
 from pocketkube.agent.logs import container_log_path
 from pocketkube.images.base import ImageError, ImageService, Snapshotter
-from pocketkube.runtime.base import ContainerConfig, ContainerStartError, Mount, RuntimeService, Sandbox
+from pocketkube.runtime.base import (
+    ContainerConfig,
+    ContainerStartError,
+    Mount,
+    RuntimeService,
+    RuntimeServiceError,
+    Sandbox,
+)
 
 Obj = dict[str, Any]
 SNAPSHOT_ANNOTATION = "io.pocketkube.snapshot"
 
 
 class StartFailure(Exception):
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, created: bool = False):
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.created = created  # a runtime container exists (it failed to start)
+
+
+EventSink = Callable[[Obj, str, str, str], None]  # (pod, type, reason, message)
+
+
+def _no_events(_pod: Obj, _type: str, _reason: str, _message: str) -> None:
+    return None
 
 
 @dataclass
@@ -39,6 +60,7 @@ class ContainerStarter:
     logs_root: Path
     pods_root: Path
     allocatable: dict[str, Any]
+    event: EventSink = _no_events
 
     def termination_log(self, uid: str, name: str, attempt: int) -> Path:
         return self.pods_root / uid / "containers" / name / f"{attempt}-termination-log"
@@ -56,6 +78,7 @@ class ContainerStarter:
             raise StartFailure("ErrImagePull", f'Failed to pull image "{ref}": image not found in the local store '
                                                f"(import it with `pocketkube image import`; registry pulls are not "
                                                f"available yet)")
+        self.event(pod, "Normal", "Pulled", f'Container image "{ref}" already present on machine')
         key = f"{sandbox.id[:12]}-{name}-{attempt}"
         rootfs = await self.snapshots.prepare(key, image)
         term_log = self.termination_log(md["uid"], name, attempt)
@@ -79,11 +102,17 @@ class ContainerStarter:
             await self.snapshots.remove(key)
             raise StartFailure(exc.reason, exc.message) from None
         config = _labelled(config, labels.container_labels(pod, container, ctype, attempt, image.id), key)
-        container_id = await self.runtime.create_container(sandbox.id, config)
+        try:
+            container_id = await self.runtime.create_container(sandbox.id, config)
+        except RuntimeServiceError as exc:
+            await self.snapshots.remove(key)
+            raise StartFailure("CreateContainerError", str(exc)) from None
+        self.event(pod, "Normal", "Created", f"Created container: {name}")
         try:
             await self.runtime.start_container(container_id)
-        except ContainerStartError:
-            pass  # the runtime's status says StartError, with runc's message
+        except ContainerStartError as exc:
+            # The runtime's status says StartError, with runc's message.
+            raise StartFailure("RunContainerError", str(exc), created=True) from None
         return container_id
 
 

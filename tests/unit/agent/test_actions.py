@@ -192,12 +192,24 @@ def test_app_containers_done_stops_the_sidecars_last() -> None:
 def test_deletion_kills_apps_first_then_sidecars_in_reverse_order() -> None:
     pod = make_pod([container("web"), container("log")],
                    init=[container("s1", restartPolicy="Always"), container("s2", restartPolicy="Always")])
-    pod["metadata"].update(deletionTimestamp="2023-11-14T22:10:00Z", deletionGracePeriodSeconds=12)
+    pod["metadata"].update(deletionTimestamp="2023-11-14T22:15:12Z", deletionGracePeriodSeconds=12)
     cs = [runtime_container(pod, n, f"c-{n}", "sb") for n in ("s1", "s2", "web", "log")]
     a = plan(pod, containers=cs)
     assert a.kill_pod and not a.create_sandbox and a.containers_to_start == [] and a.init_to_start == []
     assert [sorted(s) for s in a.kill_stages] == [["c-log", "c-web"], ["c-s2"], ["c-s1"]]
     assert a.grace_period == 12 and set(a.containers_to_kill) == {"c-s1", "c-s2", "c-web", "c-log"}
+
+
+@pytest.mark.parametrize("stamp,now,grace", [
+    ("2023-11-14T22:15:12Z", T0 + 100, 12),   # killed at once: the whole period
+    ("2023-11-14T22:15:12Z", T0 + 100.4, 12),  # the stamp's whole seconds round up
+    ("2023-11-14T22:15:12Z", T0 + 107, 5),    # re-adopted 7 s late: what is left
+    ("2023-11-14T22:15:12Z", T0 + 200, 1),    # past the deadline: at once (never below 1 s)
+])
+def test_a_late_kill_gets_the_grace_period_that_is_left(stamp: str, now: float, grace: int) -> None:
+    pod = make_pod([container("web")])
+    pod["metadata"].update(deletionTimestamp=stamp, deletionGracePeriodSeconds=12)
+    assert plan(pod, containers=[runtime_container(pod, "web", "c1", "sb")], now=now).grace_period == grace
 
 
 @pytest.mark.parametrize("meta,spec,grace", [

@@ -185,7 +185,7 @@ def test_start_error_shows_in_state_and_in_kubectl() -> None:
 def test_delete_shows_terminating_then_stops_everything() -> None:
     sim = Sim(make_pod([container("web")]))
     sim.sync()
-    sim.pod["metadata"].update(deletionTimestamp="2023-11-14T22:10:00Z", deletionGracePeriodSeconds=30)
+    sim.pod["metadata"].update(deletionTimestamp="2023-11-14T22:13:50Z", deletionGracePeriodSeconds=30)
     assert sim.status_text() == "Terminating"
     a = sim.sync()
     assert a.kill_pod and a.grace_period == 30 and not a.create_sandbox
