@@ -1,8 +1,10 @@
-"""The scheduling loop: pending pods in a work queue, nodes and pods from informers, one bind each.
+"""The scheduling loop: pending pods in a work queue, the cluster in a cache fed by informers.
 
-A pod just bound is "assumed" on its node until the pod informer sees the binding, so a burst of
-pods is spread by what was already decided, not only by what the cache has caught up with.
-Unschedulable pods wait until a node or a pod changes, then are tried again.
+Handlers keep the `ClusterCache` current (O(1) per event) and enqueue pods; a worker takes a pod,
+decides synchronously against the cache (`framework.schedule_pod`), assumes the pod on its node
+at once — so the next decision already counts it — and only then awaits the binding, so several
+bindings are in flight while decisions stay serial, as kube's scheduling and binding cycles.
+Unschedulable pods wait until a node, a namespace or a bound pod changes, then are tried again.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from pocketkube.client.events import EventRecorder
 from pocketkube.client.informer import Handlers, Informer, object_key
 from pocketkube.client.rest import ApiClient
 from pocketkube.client.workqueue import ShutDown, WorkQueue
-from pocketkube.scheduler.fit import Resources, choose_node, is_terminal, pod_requests
+from pocketkube.scheduler.fit import is_terminal
+from pocketkube.scheduler.framework import schedule_pod
+from pocketkube.scheduler.nodeinfo import ClusterCache
 
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
+NAMESPACES = resources.require("", "v1", "namespaces")
 
 SCHEDULER_NAME = "default-scheduler"
 
@@ -35,48 +40,80 @@ def wants_scheduling(pod: Obj) -> bool:
             and not spec.get("schedulingGates"))
 
 
+def _labels(obj: Obj) -> Any:
+    return (obj.get("metadata") or {}).get("labels")
+
+
 class Scheduler:
-    def __init__(self, client: ApiClient, workers: int = 4):
+    def __init__(self, client: ApiClient, workers: int = 16):
         self.client = client
         self.pods = Informer(client, PODS)
         self.nodes = Informer(client, NODES)
+        self.namespaces = Informer(client, NAMESPACES)
         self.queue = WorkQueue(base_delay=1.0, max_delay=10.0)
         self.recorder = EventRecorder(client, SCHEDULER_NAME)
         self.workers = workers
-        self._assumed: dict[str, tuple[str, Resources]] = {}  # pod key → (node, requests)
+        self.cache = ClusterCache()
         self._unschedulable: set[str] = set()
-        self.pods.add_handlers(Handlers(on_add=self._pod_changed, on_update=lambda _o, n: self._pod_changed(n),
+        self.pods.add_handlers(Handlers(on_add=self._pod_added, on_update=self._pod_updated,
                                         on_delete=self._pod_deleted))
-        self.nodes.add_handlers(Handlers(on_add=self._cluster_changed,
-                                         on_update=lambda _o, n: self._cluster_changed(n),
-                                         on_delete=self._cluster_changed))
+        self.nodes.add_handlers(Handlers(on_add=self._node_changed, on_update=lambda _o, n: self._node_changed(n),
+                                         on_delete=self._node_deleted))
+        self.namespaces.add_handlers(Handlers(on_add=self._retry_unschedulable,
+                                              on_update=lambda _o, n: self._retry_unschedulable(n)))
 
-    # -- event handlers: enqueue only --------------------------------------------------------------
+    # -- event handlers: update the cache, enqueue -------------------------------------------------
 
-    def _pod_changed(self, pod: Obj) -> None:
-        key = object_key(pod)
+    def _pod_added(self, pod: Obj) -> None:
+        self.cache.update_pod(pod)
         if (pod.get("spec") or {}).get("nodeName"):
-            self._assumed.pop(key, None)
-        if wants_scheduling(pod):
-            self.queue.add(key)
+            self._retry_unschedulable(pod)  # a new neighbour may satisfy affinity or spreading
+        elif wants_scheduling(pod):
+            self.queue.add(object_key(pod))
+
+    def _pod_updated(self, old: Obj, pod: Obj) -> None:
+        key = object_key(pod)
+        was_bound = bool((old.get("spec") or {}).get("nodeName"))
+        self.cache.update_pod(pod)
+        bound = bool((pod.get("spec") or {}).get("nodeName"))
+        if bound:
+            if not was_bound or _labels(old) != _labels(pod) or is_terminal(pod) != is_terminal(old):
+                self._retry_unschedulable(pod)
+            return
+        if not wants_scheduling(pod):
+            return
+        # Our own status patch on an unschedulable pod changes nothing worth another try.
+        if key in self._unschedulable and old.get("spec") == pod.get("spec") and _labels(old) == _labels(pod):
+            return
+        self._unschedulable.discard(key)
+        self.queue.add(key)
 
     def _pod_deleted(self, pod: Obj) -> None:
-        self._assumed.pop(object_key(pod), None)
-        self._cluster_changed(pod)
+        key = object_key(pod)
+        self.cache.forget(key)
+        self._unschedulable.discard(key)
+        self._retry_unschedulable(pod)
 
-    def _cluster_changed(self, _obj: Obj) -> None:
-        for key in list(self._unschedulable):
+    def _node_changed(self, node: Obj) -> None:
+        self.cache.set_node(node)
+        self._retry_unschedulable(node)
+
+    def _node_deleted(self, node: Obj) -> None:
+        self.cache.remove_node(node["metadata"]["name"])
+
+    def _retry_unschedulable(self, _obj: Obj) -> None:
+        for key in self._unschedulable:
             self.queue.add(key)
         self._unschedulable.clear()
 
     # -- the loop -----------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        informers = [asyncio.create_task(self.pods.run()), asyncio.create_task(self.nodes.run())]
+        informers = [asyncio.create_task(inf.run()) for inf in (self.pods, self.nodes, self.namespaces)]
         workers: list[asyncio.Task[None]] = []
         try:
-            await self.pods.synced.wait()
-            await self.nodes.synced.wait()
+            for inf in (self.pods, self.nodes, self.namespaces):
+                await inf.synced.wait()
             workers = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
             await asyncio.gather(*informers)
         finally:
@@ -102,28 +139,22 @@ class Scheduler:
             finally:
                 self.queue.done(key)
 
-    def _used(self) -> dict[str, Resources]:
-        used: dict[str, Resources] = {}
-        for pod in self.pods.list():
-            node = (pod.get("spec") or {}).get("nodeName")
-            if node and not is_terminal(pod):
-                used[node] = used.get(node, Resources()) + pod_requests(pod)
-        for node, requests in self._assumed.values():
-            used[node] = used.get(node, Resources()) + requests
-        return used
+    def _namespace_labels(self) -> dict[str, dict[str, str]]:
+        return {str(ns["metadata"]["name"]): _labels(ns) or {} for ns in self.namespaces.list()}
 
     async def schedule(self, key: str) -> None:
         pod = self.pods.get(key)
-        if pod is None or not wants_scheduling(pod) or key in self._assumed:
+        if pod is None or not wants_scheduling(pod) or key in self.cache.assumed:
             return
-        node, why = choose_node(pod, self.nodes.list(), self._used())
+        decision = schedule_pod(pod, self.cache.nodes(), self._namespace_labels())
         md = pod["metadata"]
-        if node is None:
+        if decision.node is None:
             self._unschedulable.add(key)
-            self.recorder.event(pod, "Warning", "FailedScheduling", why)
-            await self._mark_unschedulable(pod, why)
+            self.recorder.event(pod, "Warning", "FailedScheduling", decision.message)
+            await self._mark_unschedulable(pod, decision.message)
             return
-        self._assumed[key] = (node, pod_requests(pod))
+        node = decision.node
+        self.cache.assume(pod, node)
         binding = {"apiVersion": "v1", "kind": "Binding",
                    "metadata": {"name": md["name"], "namespace": md["namespace"], "uid": md.get("uid")},
                    "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
@@ -131,9 +162,14 @@ class Scheduler:
             await self.client.request("POST", f"/api/v1/namespaces/{md['namespace']}/pods/{md['name']}/binding",
                                       body=binding)
         except errors.StatusError as exc:
-            self._assumed.pop(key, None)
+            self.cache.forget(key)
+            if current := self.pods.get(key):
+                self.cache.update_pod(current)
             if exc.code in (404, 409):  # gone, or bound by someone else meanwhile
                 return
+            raise
+        except BaseException:
+            self.cache.forget(key)
             raise
         self.recorder.event(pod, "Normal", "Scheduled",
                             f"Successfully assigned {md['namespace']}/{md['name']} to {node}")
