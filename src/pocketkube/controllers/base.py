@@ -8,17 +8,15 @@ returns a number of seconds is run again after that long (e.g. minReadySeconds, 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
-from pocketkube.api import errors
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.client.events import EventRecorder
 from pocketkube.client.informer import Handlers, Informer, object_key
 from pocketkube.client.rest import ApiClient
-from pocketkube.client.workqueue import ShutDown, WorkQueue
+from pocketkube.client.runner import run_workers
+from pocketkube.client.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -84,38 +82,4 @@ class Controller:
         raise NotImplementedError
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(inf.run()) for inf in self.informers]
-        workers: list[asyncio.Task[None]] = []
-        try:
-            for inf in self.informers:
-                await inf.synced.wait()
-            workers = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
-            await asyncio.gather(*tasks)
-        finally:
-            self.queue.shutdown()
-            for task in tasks + workers:
-                task.cancel()
-            for task in tasks + workers:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-    async def _worker(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                again = await self.reconcile(key)
-                self.queue.forget(key)
-                if again is not None:
-                    self.queue.add_after(key, again)
-            except errors.StatusError as exc:
-                if exc.code != 409:
-                    log.warning("%s: reconcile %s: %s", self.name, key, exc.message)
-                self.queue.add_rate_limited(key)
-            except Exception:
-                log.exception("%s: reconcile %s failed", self.name, key)
-                self.queue.add_rate_limited(key)
-            finally:
-                self.queue.done(key)
+        await run_workers(self.informers, self.queue, self.reconcile, self.workers, self.name)

@@ -14,8 +14,6 @@ scheduler package may not import the controllers package (they are sibling layer
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -25,7 +23,8 @@ from pocketkube.api import errors, meta, resources
 from pocketkube.client.events import EventRecorder
 from pocketkube.client.informer import Handlers, Informer, object_key
 from pocketkube.client.rest import ApiClient
-from pocketkube.client.workqueue import ShutDown, WorkQueue
+from pocketkube.client.runner import run_workers
+from pocketkube.client.workqueue import WorkQueue
 from pocketkube.scheduler.fit import is_terminal
 from pocketkube.scheduler.taints import NO_EXECUTE, eviction_delay, pod_tolerations
 
@@ -112,34 +111,5 @@ class TaintEvictionController:
                             f"Marking for deletion Pod {md['namespace']}/{md['name']}")
 
     async def run(self) -> None:
-        informers = [asyncio.create_task(self.pods.run()), asyncio.create_task(self.nodes.run())]
-        workers: list[asyncio.Task[None]] = []
-        try:
-            await self.pods.synced.wait()
-            await self.nodes.synced.wait()
-            workers = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
-            await asyncio.gather(*informers)
-        finally:
-            self.queue.shutdown()
-            for task in informers + workers:
-                task.cancel()
-            for task in informers + workers:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await run_workers((self.pods, self.nodes), self.queue, self.reconcile, self.workers, "taint-eviction")
 
-    async def _worker(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                again = await self.reconcile(key)
-                self.queue.forget(key)
-                if again is not None:
-                    self.queue.add_after(key, again)
-            except Exception as exc:  # retried with backoff
-                log.warning("taint eviction of %s: %s", key, exc)
-                self.queue.add_rate_limited(key)
-            finally:
-                self.queue.done(key)

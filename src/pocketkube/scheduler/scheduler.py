@@ -9,7 +9,6 @@ Unschedulable pods wait until a node, a namespace or a bound pod changes, then a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from typing import Any
@@ -18,7 +17,8 @@ from pocketkube.api import errors, meta, resources
 from pocketkube.client.events import EventRecorder
 from pocketkube.client.informer import Handlers, Informer, object_key
 from pocketkube.client.rest import ApiClient
-from pocketkube.client.workqueue import ShutDown, WorkQueue
+from pocketkube.client.runner import run_workers
+from pocketkube.client.workqueue import WorkQueue
 from pocketkube.scheduler.fit import is_terminal
 from pocketkube.scheduler.framework import schedule_pod
 from pocketkube.scheduler.nodeinfo import ClusterCache
@@ -109,35 +109,12 @@ class Scheduler:
     # -- the loop -----------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        informers = [asyncio.create_task(inf.run()) for inf in (self.pods, self.nodes, self.namespaces)]
-        workers: list[asyncio.Task[None]] = []
-        try:
-            for inf in (self.pods, self.nodes, self.namespaces):
-                await inf.synced.wait()
-            workers = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
-            await asyncio.gather(*informers)
-        finally:
-            self.queue.shutdown()
-            for task in informers + workers:
-                task.cancel()
-            for task in informers + workers:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await run_workers((self.pods, self.nodes, self.namespaces), self.queue, self._schedule_key, self.workers,
+                          "scheduler")
 
-    async def _worker(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                await self.schedule(key)
-                self.queue.forget(key)
-            except Exception as exc:  # retried with backoff; the pod stays Pending meanwhile
-                log.warning("scheduling %s failed: %s", key, exc)
-                self.queue.add_rate_limited(key)
-            finally:
-                self.queue.done(key)
+    async def _schedule_key(self, key: str) -> float | None:
+        await self.schedule(key)
+        return None
 
     def _namespace_labels(self) -> dict[str, dict[str, str]]:
         return {str(ns["metadata"]["name"]): _labels(ns) or {} for ns in self.namespaces.list()}

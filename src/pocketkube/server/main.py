@@ -25,6 +25,7 @@ from pocketkube.api import meta
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.app import make_app
 from pocketkube.client import ApiClient, ClientConfig
+from pocketkube.scheduler.eviction import TaintEvictionController
 from pocketkube.scheduler.scheduler import Scheduler
 from pocketkube.server.kubeconfig import admin_kubeconfig
 from pocketkube.server.pki import Pki, ensure_pki
@@ -127,6 +128,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
         client = ApiClient(ClientConfig.from_kubeconfig(config.kubeconfig_path, user_agent="pocketkube-server"))
         clients.append(client)
         tasks.append(asyncio.create_task(supervised("scheduler", Scheduler(client).run())))
+        tasks.append(asyncio.create_task(supervised("taint eviction", TaintEvictionController(client).run())))
         if config.agent is not None:
             missing = missing_prerequisites()
             if missing:
