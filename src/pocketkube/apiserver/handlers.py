@@ -282,7 +282,9 @@ class ResourceHandlers:
         options = await self._delete_options(request)
         obj, deleted = await self.registry.delete(
             stored_resource(info.resource), info.namespace, info.name, grace_period=options.get("gracePeriodSeconds"),
-            preconditions=options.get("preconditions"), dry_run=bool(options.get("dryRun")))
+            preconditions=options.get("preconditions"), dry_run=bool(options.get("dryRun")),
+            propagation=str(options.get("propagationPolicy") or ""),
+            orphan_dependents=options.get("orphanDependents"))
         if deleted and stored_resource(info.resource).storage_name not in RETURNS_DELETED_OBJECT:
             return json_response(subresources.status_success(info.resource, info.name,
                                                               obj["metadata"].get("uid", "")))
@@ -301,7 +303,9 @@ class ResourceHandlers:
             try:
                 gone, _ = await self.registry.delete(
                     stored_resource(info.resource), md.get("namespace"), md["name"],
-                    grace_period=options.get("gracePeriodSeconds"), dry_run=bool(options.get("dryRun")))
+                    grace_period=options.get("gracePeriodSeconds"), dry_run=bool(options.get("dryRun")),
+                    propagation=str(options.get("propagationPolicy") or ""),
+                    orphan_dependents=options.get("orphanDependents"))
             except errors.StatusError as exc:
                 if exc.code == 404:
                     continue

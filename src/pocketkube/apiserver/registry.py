@@ -238,7 +238,7 @@ class Registry:
         if opts.dry_run:
             return new
         key = resource.key(namespace, new_md["name"])
-        if self._finished_deleting(new):
+        if self._finished_deleting(new) and not self._pending_finalizers(resource, new):
             await self.store.delete(key, expected_revision=revision)
             return new
         kv = await self.store.update(key, codec.to_store(new), expected_revision=revision)
@@ -256,8 +256,13 @@ class Registry:
 
     async def delete(self, resource: ResourceInfo, namespace: str | None, name: str, *,
                      grace_period: int | None = None, preconditions: Obj | None = None,
-                     dry_run: bool = False) -> tuple[Obj, bool]:
-        """Delete now, or mark for deletion (grace period, finalizers). Returns (object, deleted now)."""
+                     dry_run: bool = False, propagation: str = "",
+                     orphan_dependents: bool | None = None) -> tuple[Obj, bool]:
+        """Delete now, or mark for deletion (grace period, finalizers). Returns (object, deleted now).
+
+        `propagation` (DeleteOptions.propagationPolicy) adds the garbage collector's finalizer:
+        Orphan → `orphan`, Foreground → `foregroundDeletion`; the collector finishes the deletion.
+        """
         strategy = self.strategy(resource)
         key = resource.key(namespace, name)
         for _ in range(_RETRIES):
@@ -268,7 +273,14 @@ class Registry:
             md = obj["metadata"]
             self._check_preconditions(resource, name, md, preconditions or {})
             grace = strategy.grace_period(obj, grace_period) if strategy.graceful_delete else 0
-            finalizers = list(md.get("finalizers") or []) + self._pending_finalizers(resource, obj)
+            current = list(md.get("finalizers") or [])
+            wanted = gc_finalizers(current, propagation, orphan_dependents)
+            finalizers_changed = set(wanted) != set(current)
+            if finalizers_changed:
+                md["finalizers"] = wanted
+                if not wanted:
+                    md.pop("finalizers")
+            finalizers = wanted + self._pending_finalizers(resource, obj)
             if not finalizers and grace == 0:
                 if dry_run:
                     return obj, True
@@ -278,9 +290,11 @@ class Registry:
                     continue
                 md["resourceVersion"] = str(deleted.mod_revision)
                 return obj, True
-            if not self._mark_deleting(md, grace):
+            marked = self._mark_deleting(md, grace)
+            if not marked and not finalizers_changed:
                 return obj, False
-            strategy.on_deletion_marked(obj)
+            if marked:
+                strategy.on_deletion_marked(obj)
             if dry_run:
                 return obj, False
             try:
@@ -320,3 +334,22 @@ class Registry:
             raise errors.conflict(resource.group, resource.plural, name,
                                   f"Precondition failed: ResourceVersion in precondition: {rv}, "
                                   f"ResourceVersion in object meta: {md.get('resourceVersion')}")
+
+
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+
+
+def gc_finalizers(finalizers: list[str], propagation: str, orphan_dependents: bool | None = None) -> list[str]:
+    """The finalizers an object has once deleted with this policy (registry deletionFinalizersForGC).
+
+    An unset policy keeps whichever of the two the object already has; Background drops both.
+    """
+    orphan = ORPHAN_FINALIZER in finalizers
+    foreground = FOREGROUND_FINALIZER in finalizers
+    if propagation:
+        orphan, foreground = propagation == "Orphan", propagation == "Foreground"
+    elif orphan_dependents is not None:
+        orphan, foreground = orphan_dependents, False
+    kept = [f for f in finalizers if f not in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)]
+    return kept + ([ORPHAN_FINALIZER] if orphan else []) + ([FOREGROUND_FINALIZER] if foreground else [])

@@ -121,5 +121,8 @@ def validate_status_update(resource: ResourceInfo, new: Obj, old: Obj) -> list[F
     errs = validate_object_meta_update(new.get("metadata"), old.get("metadata"))
     status = as_dict(new.get("status"))
     for field_name in _STATUS_COUNTS:
-        errs += non_negative(status.get(field_name), f"status.{field_name}")
+        value = status.get(field_name)
+        if isinstance(value, list):  # CronJob's status.active lists Job references, not a count
+            continue
+        errs += non_negative(value, f"status.{field_name}")
     return errs
