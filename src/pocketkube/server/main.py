@@ -1,7 +1,7 @@
 """`pocketkube server`: the control plane in one process.
 
 Start order follows readiness, not sleeps: certificates → store → bootstrap objects → HTTPS
-listener → scheduler (an API client; later: controllers and the node agent, the same way).
+listener → scheduler, controllers and the node agent (each an API client over HTTPS).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pocketkube.api import meta
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.app import make_app
 from pocketkube.client import ApiClient, ClientConfig
+from pocketkube.controllers.manager import run_controllers
 from pocketkube.scheduler.eviction import TaintEvictionController
 from pocketkube.scheduler.scheduler import Scheduler
 from pocketkube.server.kubeconfig import admin_kubeconfig
@@ -129,6 +130,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
         clients.append(client)
         tasks.append(asyncio.create_task(supervised("scheduler", Scheduler(client).run())))
         tasks.append(asyncio.create_task(supervised("taint eviction", TaintEvictionController(client).run())))
+        tasks.append(asyncio.create_task(supervised("controllers", run_controllers(client, config.data_dir / "volumes"))))
         if config.agent is not None:
             missing = missing_prerequisites()
             if missing:

@@ -6,6 +6,7 @@
     <root>/pods/<uid>/volumes/kubernetes.io~downward-api/<name>   atomic-writer layout, on disk
     <root>/pods/<uid>/volumes/kubernetes.io~projected/<name>      atomic-writer layout, on tmpfs
     hostPath volumes are the host path itself (after the `type` check).
+    persistentVolumeClaim volumes are the bound volume's directory (`pvc`), also used in place.
 
 Objects are fetched first (async, through `sources`), then the filesystem work runs in a thread.
 A memory-backed volume's tmpfs `size=` follows the kubelet's SizeMemoryBackedVolumes rule: the
@@ -28,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pocketkube.agent.env import ConfigSources, Json
-from pocketkube.agent.volumes import atomic, payloads
+from pocketkube.agent.volumes import atomic, payloads, pvc
 from pocketkube.agent.volumes.hostpath import HostPathError, check_host_path
 from pocketkube.api.quantity import to_bytes
 from pocketkube.images import mounts as sysmount
@@ -56,7 +57,7 @@ class VolumeError(Exception):
 
 
 def volume_kind(volume: Json) -> str:
-    for kind in ("emptyDir", "hostPath", *PAYLOAD_KINDS):
+    for kind in ("emptyDir", "hostPath", "persistentVolumeClaim", *PAYLOAD_KINDS):
         if volume.get(kind) is not None:
             return kind
     return ""
@@ -162,6 +163,11 @@ class VolumeManager:
             except HostPathError as err:
                 raise VolumeError(name, str(err)) from None
             return str(source.get("path", ""))
+        if kind == "persistentVolumeClaim":
+            try:
+                return pvc.claim_path(volume, objects)
+            except pvc.ClaimError as err:
+                raise VolumeError(name, str(err)) from None
         if not kind:
             raise VolumeError(name, "unsupported volume type")
         path = self.volume_dir(uid, kind, name)
@@ -192,6 +198,7 @@ class VolumeManager:
     async def setup(self, pod: Json, sources: ConfigSources) -> dict[str, str]:
         """Make every volume of `pod` ready; volume name → host path. Idempotent."""
         objects = await self._fetch(pod, sources)
+        objects.update(await pvc.fetch_claims(pod, sources))  # setup only: a refresh leaves claims alone
         return await asyncio.to_thread(self._setup, pod, objects)
 
     def _refresh(self, pod: Json, objects: Mapping[tuple[str, str], Json | None]) -> list[str]:

@@ -12,6 +12,11 @@ from typing import Any
 
 from pocketkube.api.defaults.core import default_namespace, default_node, default_secret, default_service
 from pocketkube.api.defaults.pod import default_pod, default_pod_spec, default_pull_policy
+from pocketkube.api.defaults.storage import (
+    default_persistent_volume,
+    default_persistent_volume_claim,
+    default_storage_class,
+)
 from pocketkube.api.defaults.workloads import (
     default_cron_job,
     default_daemon_set,
@@ -36,6 +41,9 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[dict[str, Any]], None]] = {
     ("", "Secret"): default_secret,
     ("", "Namespace"): default_namespace,
     ("", "Node"): default_node,
+    ("", "PersistentVolume"): default_persistent_volume,
+    ("", "PersistentVolumeClaim"): default_persistent_volume_claim,
+    ("storage.k8s.io", "StorageClass"): default_storage_class,
     ("apps", "Deployment"): default_deployment,
     ("apps", "ReplicaSet"): default_replica_set,
     ("apps", "StatefulSet"): default_stateful_set,

@@ -2,7 +2,7 @@
 
 kubectl asks for `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` and prints the columns it
 gets back, upper-cased, hiding priority-1 columns unless `-o wide`. Each served resource has a printer
-(columns + a pure cells function) in `pods`, `core` or `workloads`, mirroring kube's printers.go;
+(columns + a pure cells function) in `pods`, `core`, `workloads` or `storage`, mirroring kube's printers.go;
 anything else gets kube's default table (Name, Created At). Rows carry the object as
 PartialObjectMetadata by default (`includeObject=Metadata`), the full object for `includeObject=Object`
 (kubectl sends it with `--sort-by`), or nothing for `None`.
@@ -17,7 +17,7 @@ from typing import Any
 
 from pocketkube.api.errors import bad_request
 from pocketkube.api.resources import ResourceInfo
-from pocketkube.api.tables import core, pods, workloads
+from pocketkube.api.tables import core, pods, storage, workloads
 from pocketkube.api.tables.format import (
     META,
     Column,
@@ -42,7 +42,7 @@ def _created_at(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 @functools.cache
 def _printers() -> dict[tuple[str, str], Printer]:
-    return {**pods.printers(), **core.printers(), **workloads.printers()}
+    return {**pods.printers(), **core.printers(), **workloads.printers(), **storage.printers()}
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from typing import Any
 
 from pocketkube.api.errors import FieldError
 from pocketkube.api.resources import ResourceInfo
-from pocketkube.api.validation import batch, core, names, workloads
+from pocketkube.api.validation import batch, core, names, storage, workloads
 from pocketkube.api.validation.common import as_dict, non_negative
 from pocketkube.api.validation.meta import NameValidator, validate_object_meta, validate_object_meta_update
 from pocketkube.api.validation.pod import validate_pod_spec, validate_pod_spec_update
@@ -51,6 +51,9 @@ _CREATE: dict[tuple[str, str], Validator] = {
     ("", "Namespace"): core.validate_namespace,
     ("", "Node"): core.validate_node,
     ("", "Endpoints"): core.validate_endpoints,
+    ("", "PersistentVolume"): storage.validate_persistent_volume,
+    ("", "PersistentVolumeClaim"): storage.validate_persistent_volume_claim,
+    ("storage.k8s.io", "StorageClass"): storage.validate_storage_class,
     ("", "Event"): core.validate_core_event,
     ("events.k8s.io", "Event"): core.validate_events_event,
     ("coordination.k8s.io", "Lease"): core.validate_lease,
@@ -69,6 +72,9 @@ _UPDATE: dict[tuple[str, str], UpdateValidator] = {
     ("", "ConfigMap"): core.validate_config_map_update,
     ("", "Secret"): core.validate_secret_update,
     ("", "Node"): core.validate_node_update,
+    ("", "PersistentVolume"): storage.validate_persistent_volume_update,
+    ("", "PersistentVolumeClaim"): storage.validate_persistent_volume_claim_update,
+    ("storage.k8s.io", "StorageClass"): storage.validate_storage_class_update,
     ("apps", "Deployment"): workloads.validate_selector_update,
     ("apps", "ReplicaSet"): workloads.validate_selector_update,
     ("apps", "DaemonSet"): workloads.validate_selector_update,
