@@ -205,3 +205,23 @@ async def test_create_errors_set_replica_failure_until_creates_succeed() -> None
                 await until(recovered)
         finally:
             await client.close()
+
+
+async def test_a_terminating_namespace_is_no_create_failure() -> None:
+    namespaces = resources.require("", "v1", "namespaces")
+    async with inprocess_api() as api:
+        client = api.client
+        async with running(ReplicaSetController(client)):
+            await client.create(namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "going"}})
+            await client.create(REPLICASETS, {**replicaset("web", 0), "metadata": {"name": "web",
+                                                                                  "namespace": "going"}})
+            await client.delete(namespaces, "going")  # no namespace controller: it stays Terminating
+            await client.patch(REPLICASETS, "web", {"spec": {"replicas": 2}}, "going")
+
+            async def observed() -> bool:
+                st = dict((await client.get(REPLICASETS, "web", "going")).get("status") or {})
+                return st.get("observedGeneration") == 2
+
+            await until(observed)
+            status = (await client.get(REPLICASETS, "web", "going"))["status"]
+            assert not status.get("conditions") and not status.get("replicas")

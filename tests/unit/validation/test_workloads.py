@@ -213,3 +213,21 @@ def test_cronjob_create(mutate: Mutation, expected: list[tuple[str, str]], messa
     assert pairs(errs) == expected
     if message:
         assert str(errs[0]).endswith(message)
+
+
+def test_statefulset_containers_may_mount_their_claim_templates() -> None:
+    from pocketkube.api import resources
+    from pocketkube.api.defaults import apply_defaults
+    from pocketkube.api.validation import validate_create
+
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": "default"},
+           "spec": {"serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                        {"name": "c", "image": "busybox:1.35", "volumeMounts": [{"name": "www", "mountPath": "/d"}]}]}},
+                    "volumeClaimTemplates": [{"metadata": {"name": "www"}, "spec": {
+                        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}
+    resource = resources.require("apps", "v1", "statefulsets")
+    apply_defaults(resource, sts)
+    assert validate_create(resource, sts) == []
+    sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["name"] = "nope"
+    assert [e.field for e in validate_create(resource, sts)] == ["spec.template.spec.containers[0].volumeMounts[0].name"]

@@ -138,6 +138,20 @@ def validate_daemon_set(obj: dict[str, Any]) -> Errors:
     return errs
 
 
+def _with_claim_volumes(obj: dict[str, Any]) -> dict[str, Any]:
+    """The set as its pods will be: each volumeClaimTemplate is a volume the containers may mount."""
+    spec = as_dict(obj.get("spec"))
+    claims = [as_dict(as_dict(c).get("metadata")).get("name") for c in as_list(spec.get("volumeClaimTemplates"))]
+    template = as_dict(spec.get("template"))
+    pod_spec = as_dict(template.get("spec"))
+    volumes = as_list(pod_spec.get("volumes"))
+    present = {as_dict(v).get("name") for v in volumes}
+    extra = [{"name": c, "persistentVolumeClaim": {"claimName": c}} for c in claims if c and c not in present]
+    if not extra:
+        return obj
+    return {**obj, "spec": {**spec, "template": {**template, "spec": {**pod_spec, "volumes": [*volumes, *extra]}}}}
+
+
 def validate_stateful_set(obj: dict[str, Any]) -> Errors:
     spec = as_dict(obj.get("spec"))
     errs: Errors = []
@@ -168,7 +182,7 @@ def validate_stateful_set(obj: dict[str, Any]) -> Errors:
                                   names.dns1123_subdomain(str(claim_meta["name"])))
         if not as_list(as_dict(as_dict(claim).get("spec")).get("accessModes")):
             errs.append(required(f"{claim_path}.spec.accessModes", "at least 1 access mode is required"))
-    errs += _replicated(obj, "statefulset")
+    errs += _replicated(_with_claim_volumes(obj), "statefulset")
     return errs
 
 

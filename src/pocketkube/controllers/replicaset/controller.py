@@ -161,7 +161,7 @@ class ReplicaSetController(Controller):
         self.expectations.expect_creations(key, count)
         pod = pod_from_template(rs)
         ns = rs["metadata"].get("namespace")
-        attempted, failure = 0, None
+        attempted, failure, terminating = 0, None, None
         for size in slow_start_batches(count):
             attempted += size
             results = await asyncio.gather(*(self.client.create(PODS, pod, ns) for _ in range(size)),
@@ -171,16 +171,21 @@ class ReplicaSetController(Controller):
                     self.expectations.creation_observed(key)
                     if not isinstance(result, errors.StatusError):
                         raise result
-                    failure = failure or result.message
+                    if namespace_terminating(result):
+                        terminating = result.message
+                    else:
+                        failure = failure or result.message
                 else:
                     self.recorder.event(rs, "Normal", "SuccessfulCreate",
                                         f"Created pod: {result['metadata']['name']}")
-            if failure is not None:
+            if failure is not None or terminating is not None:
                 break
-        if failure is not None:
+        if failure is not None or terminating is not None:
             for _ in range(count - attempted):  # never tried, so never observed
                 self.expectations.creation_observed(key)
-            self.recorder.event(rs, "Warning", "FailedCreate", f"Error creating: {failure}")
+            self.recorder.event(rs, "Warning", "FailedCreate", f"Error creating: {failure or terminating}")
+        # As kube does, a namespace being deleted is no failure of the set: every create there fails, and
+        # the set itself is about to go.
         return failure
 
     async def _delete(self, key: str, rs: Obj, victims: list[Obj]) -> None:
@@ -198,3 +203,9 @@ class ReplicaSetController(Controller):
             self.recorder.event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {md['name']}")
 
         await asyncio.gather(*(delete(p) for p in victims))
+
+
+def namespace_terminating(exc: errors.StatusError) -> bool:
+    """A create refused because the namespace is being deleted (status cause NamespaceTerminating)."""
+    causes = (exc.details or {}).get("causes") or []
+    return any(isinstance(c, dict) and c.get("reason") == "NamespaceTerminating" for c in causes)
