@@ -330,8 +330,11 @@ def test_bad_input_gets_the_kubelets_reasons_and_other_pods_still_run(server: Se
             "status", {}).get("containerStatuses") else {}
         return str((state.get("waiting") or {}).get("reason", ""))
 
-    wait_until(lambda: waiting_reason("no-image") == "ErrImagePull", 15)
-    assert status_column(server, "no-image") == "ErrImagePull"
+    # The first failure shows ErrImagePull; while the next try waits, ImagePullBackOff (kubelet's way).
+    wait_until(lambda: waiting_reason("no-image") in ("ErrImagePull", "ImagePullBackOff"), 15)
+    wait_until(lambda: waiting_reason("no-image") == "ImagePullBackOff", 15)
+    assert status_column(server, "no-image") == "ImagePullBackOff"
+    assert any(r == "BackOff" and "Back-off pulling image" in m for _t, r, m in events(server, "no-image"))
     assert any(t == "Warning" and r == "Failed" and "registry.invalid/nothing:1" in m
                for t, r, m in events(server, "no-image"))
 

@@ -64,6 +64,28 @@ PLEG_PERIOD = 1.0
 RETRY_FAILED_START = 2.0  # a config error (missing ConfigMap…) is retried this soon
 
 
+class PullBackoff:
+    """Image pull failures per (pod uid, container, image): ErrImagePull, then ImagePullBackOff while
+    waiting 10 s doubling to 5 min before the next try (the kubelet's image backoff)."""
+
+    def __init__(self, initial: float = 10.0, maximum: float = 300.0):
+        self.initial, self.maximum = initial, maximum
+        self._entries: dict[tuple[str, str, str], tuple[float, float]] = {}  # key → (until, last delay)
+
+    def failed(self, key: tuple[str, str, str], now: float) -> None:
+        _, last = self._entries.get(key, (0.0, 0.0))
+        delay = min(self.maximum, last * 2) if last else self.initial
+        self._entries[key] = (now + delay, delay)
+
+    def waiting(self, key: tuple[str, str, str], now: float) -> bool:
+        entry = self._entries.get(key)
+        return entry is not None and now < entry[0]
+
+    def forget_pod(self, uid: str) -> None:
+        for key in [k for k in self._entries if k[0] == uid]:
+            del self._entries[key]
+
+
 @dataclass
 class PodState:
     """What the agent knows of a pod beyond the runtime: its network and volumes."""
@@ -84,6 +106,7 @@ class Kubelet:
         self.recorder = EventRecorder(client, "kubelet", node.name)
         self.status = StatusManager(client)
         self.backoff = Backoff()
+        self.pulls = PullBackoff()
         self.volumes = VolumeManager(str(data_dir))
         self.sources = ApiSources(client)
         self.starter = ContainerStarter(runtime, images, snapshots, self.sources, data_dir / "logs",
@@ -252,12 +275,20 @@ class Kubelet:
             for name in group:
                 container = by_name[name]
                 ctype = labels.container_type(pod, name) or "regular"
+                pull_key = (pod["metadata"]["uid"], name, str(container.get("image") or ""))
+                if self.pulls.waiting(pull_key, time.time()):
+                    state.failures[name] = ("ImagePullBackOff", f'Back-off pulling image "{pull_key[2]}"')
+                    self.recorder.event(pod, "Normal", "BackOff", f'Back-off pulling image "{pull_key[2]}"')
+                    if ctype == "init":
+                        return started
+                    continue
                 started.append(name)
                 try:
                     await self.starter.start(pod, sandbox, container, ctype, actions.attempts.get(name, 0),
                                              state.volume_paths, state.ips, self.node.node_ip)
                 except StartFailure as exc:
                     if exc.reason == "ErrImagePull":
+                        self.pulls.failed(pull_key, time.time())
                         self.recorder.event(pod, "Warning", "Failed", exc.message)
                         self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.reason}")
                     else:
@@ -359,6 +390,7 @@ class Kubelet:
             await asyncio.to_thread(shutil.rmtree, log_dir, True)
         self._state.pop(uid, None)
         self.backoff.forget_pod(uid)
+        self.pulls.forget_pod(uid)
         self.status.forget(uid)
 
     # -- logs (the agent server's source) -----------------------------------------------------------
