@@ -49,18 +49,53 @@ def node_server(tmp: Path) -> Iterator[ServerProcess]:
         cleanup(server)
 
 
+def agent_instance(server: ServerProcess) -> str:
+    """The runtime instance name of a server's in-process agent (as `pocketkube server` derives it)."""
+    import socket
+
+    assert server.agent is not None
+    node = server.agent.node_name or socket.gethostname().lower().split(".")[0]
+    return AgentConfig(node_name=node, data_dir=server.data_dir.absolute()).instance
+
+
 def cleanup(server: ServerProcess) -> None:
-    """Delete every pod through the API and wait for the agent to finish them, then stop."""
+    """Delete every pod through the API and wait until the agent has torn all of them down on the
+    host (a pod deleted at once — finished, or grace 0 — leaves the API before its sandbox goes),
+    then stop. Anything still left fails the test, after being removed so the next run is clean."""
+    instance = agent_instance(server) if server.agent is not None else ""
+    left: list[str] = []
     try:
         if server.proc is not None and server.proc.poll() is None:
             server.kubectl("delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--wait=false",
                            check=False)
             wait_until(lambda: not server.kubectl("get", "pods", "-A", "-o", "name", check=False).stdout.strip(),
                        60, fail=False)
+            if instance:
+                wait_until(lambda: not host_leftovers(server.data_dir, instance), 60, fail=False)
+                left = host_leftovers(server.data_dir, instance)
     finally:
         server.stop()
         if server.agent is not None:
+            if left:
+                force_clean(instance, server.data_dir)
             subprocess.run(["ip", "link", "del", server.agent.bridge], capture_output=True, check=False)
+    if left:
+        pytest.fail(f"the agent left {len(left)} things on the host: {left[:8]}")
+
+
+def force_clean(instance: str, data_dir: Path) -> None:
+    """Remove what an agent left behind: its runc containers and every mount under its dirs."""
+    run_dir = f"/run/pocketkube/{instance}/"
+    listing = subprocess.run(["runc", "--root", RUNC_ROOT, "list", "--format", "json"], capture_output=True,
+                             text=True).stdout
+    for c in json.loads(listing or "null") or []:
+        if run_dir in c.get("bundle", ""):
+            subprocess.run(["runc", "--root", RUNC_ROOT, "delete", "--force", c["id"]], capture_output=True)
+    data = str(data_dir.resolve())
+    targets = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+               if line.split()[1].startswith((data, run_dir))]
+    for target in sorted(targets, reverse=True):
+        subprocess.run(["umount", "-l", target], capture_output=True)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2, fail: bool = True) -> bool:

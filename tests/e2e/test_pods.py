@@ -10,7 +10,6 @@ conmon process, mount or veth.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -20,8 +19,17 @@ from typing import Any
 
 import pytest
 
-from pocketkube.agent.main import AgentConfig
-from tests.e2e.pods import apply, busybox, node_server, pod, pod_json, status_column, wait_until
+from tests.e2e.pods import (
+    agent_instance,
+    apply,
+    busybox,
+    host_leftovers,
+    node_server,
+    pod,
+    pod_json,
+    status_column,
+    wait_until,
+)
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -33,53 +41,21 @@ HTTPD = "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p {por
 # -- the server and what it must leave behind ---------------------------------------------------------
 
 
-def runtime_instance(server: ServerProcess) -> str:
-    node = server.kubectl("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}").stdout.strip()
-    return AgentConfig(node_name=node, data_dir=server.data_dir.absolute()).instance
-
-
-def leftovers(server: ServerProcess, instance: str, bridge_present: bool) -> list[str]:
-    """Everything of this server's pods still on the host."""
-    found = []
-    run_dir = f"/run/pocketkube/{instance}/"
-    listing = subprocess.run(["runc", "--root", RUNC_ROOT, "list", "--format", "json"], capture_output=True,
-                             text=True).stdout
-    for c in json.loads(listing or "null") or []:
-        if run_dir in c.get("bundle", ""):
-            found.append(f"runc container {c['id']} ({c.get('status')})")
-    data = str(server.data_dir.resolve())
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if "conmon" in cmdline.split(" ")[0] and (data in cmdline or run_dir in cmdline):
-            found.append(f"conmon {pid}")
-    for line in Path("/proc/self/mounts").read_text().splitlines():
-        target = line.split()[1]
-        if target.startswith(data) or target.startswith(run_dir):
-            found.append(f"mount {target}")
-    if bridge_present and server.agent is not None:
-        veths = subprocess.run(["ip", "-o", "link", "show", "master", server.agent.bridge], capture_output=True,
-                               text=True).stdout.strip()
-        found += [f"link {line.split(':')[1].strip()}" for line in veths.splitlines() if line]
-    return found
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     harness = node_server(tmp_path_factory.mktemp("pods"))
     srv = next(harness)
-    instance = runtime_instance(srv)
+    instance = agent_instance(srv)
     try:
         yield srv
         srv.kubectl("delete", "pods", "--all", "--grace-period=1", "--wait=false")
         wait_until(lambda: not srv.kubectl("get", "pods", "-o", "name").stdout.strip(), 60)
         # The pods are gone from the API only once the agent has torn them down.
-        assert leftovers(srv, instance, bridge_present=True) == []
+        assert srv.agent is not None
+        assert host_leftovers(srv.data_dir, instance, srv.agent.bridge) == []
     finally:
         next(harness, None)  # the harness's own cleanup: stop the server, remove the bridge
-    assert leftovers(srv, instance, bridge_present=False) == []
+    assert host_leftovers(srv.data_dir, instance) == []
 
 
 # -- helpers --------------------------------------------------------------------------------------------

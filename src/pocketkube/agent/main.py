@@ -95,6 +95,9 @@ async def run_agent(client: ApiClient, config: AgentConfig, client_ca_pem: bytes
             await task
         await runner.cleanup()
         await network.close()
+        # Containers outlive the agent by design; with none left, neither does its runtime state.
+        with contextlib.suppress(OSError):
+            await runtime.release_if_idle()
 
 
 def run_standalone(kubeconfig: Path, config: AgentConfig) -> None:

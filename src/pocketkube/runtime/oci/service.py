@@ -145,6 +145,15 @@ class OCIRuntime:
     async def pod_sandbox_status(self, sandbox_id: str) -> Sandbox:
         return self._sandbox(sandbox_id)
 
+    async def release_if_idle(self) -> bool:
+        """With no sandbox and no container left, remove this instance's run dir and cgroup
+        parent (an agent shutting down with nothing running leaves nothing behind)."""
+        if self._sandboxes or self._containers:
+            return False
+        self.cgroups.remove(self.cgroup_base)
+        shutil.rmtree(self.state.run_dir, ignore_errors=True)
+        return True
+
     async def list_pod_sandboxes(self) -> list[Sandbox]:
         return sorted(self._sandboxes.values(), key=lambda s: s.created_at)
 
