@@ -271,37 +271,45 @@ class Kubelet:
         if state.volume_paths is None:
             state.volume_paths = await self.volumes.setup(pod, self.sources)
         started: list[str] = []
-        for group in (actions.ephemeral_to_start, actions.init_to_start, actions.containers_to_start):
-            for name in group:
-                container = by_name[name]
-                ctype = labels.container_type(pod, name) or "regular"
-                pull_key = (pod["metadata"]["uid"], name, str(container.get("image") or ""))
-                if self.pulls.waiting(pull_key, time.time()):
-                    state.failures[name] = ("ImagePullBackOff", f'Back-off pulling image "{pull_key[2]}"')
-                    self.recorder.event(pod, "Normal", "BackOff", f'Back-off pulling image "{pull_key[2]}"')
-                    if ctype == "init":
-                        return started
-                    continue
-                started.append(name)
-                try:
-                    await self.starter.start(pod, sandbox, container, ctype, actions.attempts.get(name, 0),
-                                             state.volume_paths, state.ips, self.node.node_ip)
-                except StartFailure as exc:
-                    if exc.reason == "ErrImagePull":
-                        self.pulls.failed(pull_key, time.time())
-                        self.recorder.event(pod, "Warning", "Failed", exc.message)
-                        self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.reason}")
-                    else:
-                        self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.message}")
-                    if not exc.created or _will_restart(pod, container):
-                        # The reason cache: a container that will be tried again waits with this reason;
-                        # one that never restarts shows the runtime's StartError as it is.
-                        state.failures[name] = (exc.reason, exc.message)
-                    if ctype == "init":
-                        return started
-                    continue
-                self.recorder.event(pod, "Normal", "Started", f"Started container {name}")
+        # Ephemeral and init containers go one by one (a failed init container stops the rest);
+        # regular containers are started together: nothing orders them once initialization is done.
+        for name in [*actions.ephemeral_to_start, *actions.init_to_start]:
+            ok = await self._start_one(pod, sandbox, state, actions, by_name[name], started)
+            if not ok and (labels.container_type(pod, name) or "regular") == "init":
+                return started
+        await asyncio.gather(*(self._start_one(pod, sandbox, state, actions, by_name[name], started)
+                               for name in actions.containers_to_start))
         return started
+
+    async def _start_one(self, pod: Obj, sandbox: Sandbox, state: PodState, actions: PodActions, container: Obj,
+                         started: list[str]) -> bool:
+        """Start one container; False (with the reason in state.failures) when it could not be."""
+        name = container["name"]
+        ctype = labels.container_type(pod, name) or "regular"
+        pull_key = (pod["metadata"]["uid"], name, str(container.get("image") or ""))
+        if self.pulls.waiting(pull_key, time.time()):
+            state.failures[name] = ("ImagePullBackOff", f'Back-off pulling image "{pull_key[2]}"')
+            self.recorder.event(pod, "Normal", "BackOff", f'Back-off pulling image "{pull_key[2]}"')
+            return False
+        started.append(name)
+        assert state.volume_paths is not None
+        try:
+            await self.starter.start(pod, sandbox, container, ctype, actions.attempts.get(name, 0),
+                                     state.volume_paths, state.ips, self.node.node_ip)
+        except StartFailure as exc:
+            if exc.reason == "ErrImagePull":
+                self.pulls.failed(pull_key, time.time())
+                self.recorder.event(pod, "Warning", "Failed", exc.message)
+                self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.reason}")
+            else:
+                self.recorder.event(pod, "Warning", "Failed", f"Error: {exc.message}")
+            if not exc.created or _will_restart(pod, container):
+                # The reason cache: a container that will be tried again waits with this reason;
+                # one that never restarts shows the runtime's StartError as it is.
+                state.failures[name] = (exc.reason, exc.message)
+            return False
+        self.recorder.event(pod, "Normal", "Started", f"Started container {name}")
+        return True
 
     async def _write_status(self, pod: Obj, sandbox: Sandbox | None, containers: list[ContainerStatus],
                             actions: PodActions, state: PodState, started: list[str]) -> None:
