@@ -208,8 +208,10 @@ class ResourceHandlers:
                     continue
                 if batch is None:
                     return
-                await response.write(b"".join(self._encode_event(resource, e, shape, version, request)
-                                              for e in batch))
+                plain = not shape and not needs_conversion(resource)
+                await response.write(b"".join(
+                    watch.encoded(e) if plain and e.source is not None
+                    else self._encode_event(resource, e, shape, version, request) for e in batch))
         finally:
             pumper.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -6,15 +6,19 @@ makes it stop matching is DELETED, as the kube-apiserver watch cache reports the
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
+
+import orjson
 
 from pocketkube.api import errors
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.listing import ListOptions
-from pocketkube.storage import CompactedError, Event, FutureRevisionError, Store, Watch
+from pocketkube.storage import CompactedError, Event, FutureRevisionError, KeyValue, Store, Watch
 
 Obj = dict[str, Any]
 
@@ -23,17 +27,65 @@ Obj = dict[str, Any]
 class WatchEvent:
     type: str  # ADDED MODIFIED DELETED BOOKMARK ERROR
     object: Obj
+    source: tuple[str, int] | None = None  # the stored (key, revision) it shows, when shared
+
+
+class DecodeCache:
+    """Decoded stored values, shared by every watch of one store: N watchers of pods decode each
+    revision once, not N times. Objects from here are shared and must not be mutated."""
+
+    def __init__(self, size: int = 4096):
+        self._items: OrderedDict[tuple[str, int], Obj] = OrderedDict()
+        self._lines: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+        self._size = size
+
+    def line(self, event: WatchEvent) -> bytes:
+        """The JSON line of a plain watch event, encoded once for every watcher."""
+        assert event.source is not None
+        key = (event.type, *event.source)
+        found = self._lines.get(key)
+        if found is None:
+            found = self._lines[key] = orjson.dumps({"type": event.type, "object": event.object}) + b"\n"
+            if len(self._lines) > self._size:
+                self._lines.popitem(last=False)
+        return found
+
+    def get(self, kv: KeyValue) -> Obj:
+        key = (kv.key, kv.mod_revision)
+        found = self._items.get(key)
+        if found is None:
+            found = self._items[key] = codec.from_store(kv)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return found
+
+
+_CACHES: WeakKeyDictionary[Store, DecodeCache] = WeakKeyDictionary()
+
+
+def decode_cache(store: Store) -> DecodeCache:
+    cache = _CACHES.get(store)
+    if cache is None:
+        cache = _CACHES[store] = DecodeCache()
+    return cache
 
 
 class ObjectWatch:
     """One client's watch: `initial` events (if any), then live ones from the store watch."""
 
     def __init__(self, resource: ResourceInfo, opts: ListOptions, initial: list[WatchEvent],
-                 store_watch: Watch):
+                 store_watch: Watch, decoded: DecodeCache | None = None):
         self.resource = resource
         self.opts = opts
         self.initial = initial
         self._watch = store_watch
+        self._decoded = decoded if decoded is not None else DecodeCache()
+
+    def _decode(self, kv: KeyValue) -> Obj:
+        return self._decoded.get(kv)
+
+    def encoded(self, event: WatchEvent) -> bytes:
+        return self._decoded.line(event)
 
     def progress_revision(self) -> int:
         return self._watch.progress_revision()
@@ -56,19 +108,20 @@ class ObjectWatch:
 
     def _translate(self, event: Event) -> WatchEvent | None:
         opts = self.opts
+        src = (event.kv.key, event.kv.mod_revision)
         if event.type == "DELETE":
-            obj = codec.from_store(event.kv)
-            return WatchEvent("DELETED", obj) if opts.matches(obj) else None
-        obj = codec.from_store(event.kv)
+            obj = self._decode(event.kv)
+            return WatchEvent("DELETED", obj, src) if opts.matches(obj) else None
+        obj = self._decode(event.kv)
         now_matches = opts.matches(obj)
         if event.type == "CREATE" or event.prev is None:
-            return WatchEvent("ADDED", obj) if now_matches else None
+            return WatchEvent("ADDED", obj, src) if now_matches else None
         if not opts.filtered:
-            return WatchEvent("MODIFIED", obj)
-        was_matching = opts.matches(codec.from_store(event.prev))
+            return WatchEvent("MODIFIED", obj, src)
+        was_matching = opts.matches(self._decode(event.prev))
         if now_matches:
-            return WatchEvent("MODIFIED" if was_matching else "ADDED", obj)
-        return WatchEvent("DELETED", obj) if was_matching else None
+            return WatchEvent("MODIFIED" if was_matching else "ADDED", obj, src)
+        return WatchEvent("DELETED", obj, src) if was_matching else None
 
     async def close(self) -> None:
         await self._watch.close()
@@ -103,7 +156,7 @@ async def start_watch(store: Store, resource: ResourceInfo, namespace: str | Non
     except FutureRevisionError as exc:
         raise errors.StatusError(504, "Timeout", f"Too large resource version: {exc.requested}, current: "
                                  f"{exc.current}") from None
-    watch = ObjectWatch(resource, opts, initial, store_watch)
+    watch = ObjectWatch(resource, opts, initial, store_watch, decode_cache(store))
     if send_initial_events and bookmarks:
         watch.initial.append(watch.bookmark(from_revision, initial_events_end=True))
     return watch
