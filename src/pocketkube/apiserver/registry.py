@@ -181,8 +181,10 @@ class Registry:
                      opts: WriteOptions, subresource: str = "") -> Obj:
         """Read-modify-write (patch and subresources), retried when another writer got in first.
 
-        `mutation` gets a private copy of the live object and returns the object to write; a
-        resourceVersion it leaves in the result is a client precondition.
+        `mutation` gets a private copy of the live object and returns the object to write. A
+        resourceVersion in the result other than the live one is a client precondition that failed
+        (409); on a lost race the mutation runs again on the newer object, so a client's explicit
+        version fails then, and an untouched one (the live object's own) just follows along.
         """
         for _ in range(_RETRIES):
             kv = await self.store.get(resource.key(namespace, name))
@@ -201,8 +203,7 @@ class Registry:
             try:
                 return await self._write_update(resource, namespace, old, new, opts, subresource, kv.mod_revision)
             except ConflictError:
-                if precondition:
-                    raise _modified(resource, name) from None
+                continue
         raise _modified(resource, name)
 
     async def _write_update(self, resource: ResourceInfo, namespace: str | None, old: Obj, new: Obj,
