@@ -77,3 +77,21 @@ async def test_finalizer_flow(sqlite_api: Client) -> None:
     await call(api, "GET", f"{CONFIGMAPS}/a", status=200)
     await call(api, "PATCH", f"{CONFIGMAPS}/a", {"metadata": {"finalizers": []}}, status=200, content_type=MERGE)
     await failure(api, "GET", f"{CONFIGMAPS}/a", status=404, reason="NotFound")
+
+
+async def test_concurrent_patches_without_a_resource_version_never_conflict(sqlite_api: Client) -> None:
+    """Over SQLite, writes wait for their commit, so patches really race: losing a race means
+    trying again on the newer object, not a 409; only a client's own stale version conflicts."""
+    await call(sqlite_api, "POST", CONFIGMAPS, configmap("contended"), status=201)
+
+    async def label(i: int) -> int:
+        resp = await sqlite_api.patch(f"{CONFIGMAPS}/contended", json={"metadata": {"labels": {f"k{i}": "v"}}},
+                                      headers={"Content-Type": "application/merge-patch+json"})
+        return resp.status
+
+    assert await asyncio.gather(*(label(i) for i in range(20))) == [200] * 20
+    got = await call(sqlite_api, "GET", f"{CONFIGMAPS}/contended", status=200)
+    assert set(got["metadata"]["labels"]) == {f"k{i}" for i in range(20)}
+    await failure(sqlite_api, "PATCH", f"{CONFIGMAPS}/contended",
+                  {"metadata": {"resourceVersion": "1", "labels": {"x": "y"}}},
+                  content_type="application/merge-patch+json", status=409, reason="Conflict")

@@ -7,6 +7,7 @@ mismatch), and server-side read-modify-write (patch, delete) retries on a lost r
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Callable
 from datetime import timedelta
@@ -175,6 +176,7 @@ class Registry:
             except ConflictError:
                 if precondition:
                     raise _modified(resource, name) from None
+                await asyncio.sleep(0)  # let the winning write commit before reading again
         raise _modified(resource, name)
 
     async def mutate(self, resource: ResourceInfo, namespace: str | None, name: str, mutation: Mutation,
@@ -186,7 +188,8 @@ class Registry:
         (409); on a lost race the mutation runs again on the newer object, so a client's explicit
         version fails then, and an untouched one (the live object's own) just follows along.
         """
-        for _ in range(_RETRIES):
+        lost = 0
+        while True:  # as GuaranteedUpdate: every lost race means another writer made progress
             kv = await self.store.get(resource.key(namespace, name))
             if kv is None:
                 raise errors.not_found(resource.group, resource.plural, name)
@@ -203,8 +206,9 @@ class Registry:
             try:
                 return await self._write_update(resource, namespace, old, new, opts, subresource, kv.mod_revision)
             except ConflictError:
-                continue
-        raise _modified(resource, name)
+                # The winner's write may still be committing: let it land before reading again.
+                lost += 1
+                await asyncio.sleep(0 if lost < 3 else min(0.05, 0.001 * lost))
 
     async def _write_update(self, resource: ResourceInfo, namespace: str | None, old: Obj, new: Obj,
                             opts: WriteOptions, subresource: str, revision: int) -> Obj:
@@ -288,6 +292,7 @@ class Registry:
                 try:
                     deleted = await self.store.delete(key, expected_revision=kv.mod_revision)
                 except (ConflictError, KeyNotFoundError):
+                    await asyncio.sleep(0)  # let the winning write commit before reading again
                     continue
                 md["resourceVersion"] = str(deleted.mod_revision)
                 return obj, True
@@ -301,6 +306,7 @@ class Registry:
             try:
                 updated = await self.store.update(key, codec.to_store(obj), expected_revision=kv.mod_revision)
             except (ConflictError, KeyNotFoundError):
+                await asyncio.sleep(0)  # let the winning write commit before reading again
                 continue
             md["resourceVersion"] = str(updated.mod_revision)
             return obj, False
