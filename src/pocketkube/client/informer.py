@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from pocketkube.api import errors
 from pocketkube.api.resources import ResourceInfo
@@ -50,6 +51,7 @@ class Informer:
     handlers: list[Handlers] = field(default_factory=list)
     synced: asyncio.Event = field(default_factory=asyncio.Event)
     resource_version: str = ""
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def add_handlers(self, handlers: Handlers) -> None:
         self.handlers.append(handlers)
@@ -64,6 +66,17 @@ class Informer:
         return list(self.cache.values())
 
     async def run(self) -> None:
+        """Keep the cache current until cancelled. Several components may run one shared informer:
+        the first starts the loop, the others wait on it (cancelling a waiter leaves it running)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+        await asyncio.shield(self._task)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _loop(self) -> None:
         backoff = 0.2
         while True:
             try:
@@ -158,3 +171,37 @@ class Informer:
         for h in self.handlers:
             if h.on_delete:
                 h.on_delete(obj)
+
+
+class SharedInformers:
+    """One informer per (resource, namespace, selectors) for every component on one client, as
+    client-go's shared informer factory: one list+watch and one cache, however many controllers."""
+
+    def __init__(self, client: ApiClient):
+        self.client = client
+        self._informers: dict[tuple[str, str, str, str], Informer] = {}
+
+    def get(self, resource: ResourceInfo, namespace: str | None = None, label_selector: str = "",
+            field_selector: str = "") -> Informer:
+        key = (resource.storage_name + "@" + resource.group_version, namespace or "", label_selector,
+               field_selector)
+        found = self._informers.get(key)
+        if found is None:
+            found = self._informers[key] = Informer(self.client, resource, namespace, label_selector,
+                                                    field_selector)
+        return found
+
+    def stop(self) -> None:
+        for informer in self._informers.values():
+            informer.stop()
+
+
+_SHARED: WeakKeyDictionary[ApiClient, SharedInformers] = WeakKeyDictionary()
+
+
+def shared_informers(client: ApiClient) -> SharedInformers:
+    """The shared informers of everything that uses `client`."""
+    found = _SHARED.get(client)
+    if found is None:
+        found = _SHARED[client] = SharedInformers(client)
+    return found

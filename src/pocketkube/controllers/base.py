@@ -13,7 +13,7 @@ from typing import Any
 
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.client.events import EventRecorder
-from pocketkube.client.informer import Handlers, Informer, object_key
+from pocketkube.client.informer import Handlers, Informer, object_key, shared_informers
 from pocketkube.client.rest import ApiClient
 from pocketkube.client.runner import run_workers
 from pocketkube.client.workqueue import WorkQueue
@@ -50,7 +50,7 @@ class Controller:
         self.informers: list[Informer] = []
 
     def informer(self, resource: ResourceInfo, handlers: Handlers | None = None, **kw: Any) -> Informer:
-        inf = Informer(self.client, resource, **kw)
+        inf = shared_informers(self.client).get(resource, **kw)
         if handlers is not None:
             inf.add_handlers(handlers)
         self.informers.append(inf)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pocketkube.api import errors, meta, resources
 from pocketkube.client.events import EventRecorder
-from pocketkube.client.informer import Handlers, Informer, object_key
+from pocketkube.client.informer import Handlers, object_key, shared_informers
 from pocketkube.client.rest import ApiClient
 from pocketkube.client.runner import run_workers
 from pocketkube.client.workqueue import WorkQueue
@@ -48,8 +48,8 @@ class TaintEvictionController:
         self.clock = clock
         self.queue = WorkQueue()
         self.recorder = EventRecorder(client, COMPONENT)
-        self.pods = Informer(client, PODS)
-        self.nodes = Informer(client, NODES)
+        self.pods = shared_informers(client).get(PODS)
+        self.nodes = shared_informers(client).get(NODES)
         self._since: dict[str, float] = {}  # pod key → when it first came under NoExecute taints
         self.pods.add_handlers(Handlers(on_add=self._pod_changed, on_update=lambda _o, n: self._pod_changed(n),
                                         on_delete=self._pod_deleted))

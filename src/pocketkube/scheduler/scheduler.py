@@ -15,7 +15,7 @@ from typing import Any
 
 from pocketkube.api import errors, meta, resources
 from pocketkube.client.events import EventRecorder
-from pocketkube.client.informer import Handlers, Informer, object_key
+from pocketkube.client.informer import Handlers, object_key, shared_informers
 from pocketkube.client.rest import ApiClient
 from pocketkube.client.runner import run_workers
 from pocketkube.client.workqueue import WorkQueue
@@ -47,9 +47,9 @@ def _labels(obj: Obj) -> Any:
 class Scheduler:
     def __init__(self, client: ApiClient, workers: int = 16):
         self.client = client
-        self.pods = Informer(client, PODS)
-        self.nodes = Informer(client, NODES)
-        self.namespaces = Informer(client, NAMESPACES)
+        self.pods = shared_informers(client).get(PODS)
+        self.nodes = shared_informers(client).get(NODES)
+        self.namespaces = shared_informers(client).get(NAMESPACES)
         self.queue = WorkQueue(base_delay=1.0, max_delay=10.0)
         self.recorder = EventRecorder(client, SCHEDULER_NAME)
         self.workers = workers

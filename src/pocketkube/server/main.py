@@ -25,6 +25,7 @@ from pocketkube.api import meta
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.app import make_app
 from pocketkube.client import ApiClient, ClientConfig
+from pocketkube.client.informer import shared_informers
 from pocketkube.controllers.manager import run_controllers
 from pocketkube.scheduler.eviction import TaintEvictionController
 from pocketkube.scheduler.scheduler import Scheduler
@@ -152,6 +153,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         for client in clients:
+            shared_informers(client).stop()
             await client.close()
         if runner is not None:
             await runner.cleanup()
