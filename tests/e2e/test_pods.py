@@ -129,7 +129,7 @@ def test_two_containers_share_localhost_an_empty_dir_and_the_hostname(server: Se
                     "exec httpd -f -p 8081 -h /shared", volumeMounts=shared)
     fetch = busybox("client", "sh", "-c",
                     "echo written-by-client > /shared/client.txt; "
-                    "until wget -qO- http://localhost:8081/; do sleep 0.2; done; "
+                    "until wget -qO- http://localhost:8081/ 2>/dev/null; do sleep 0.2; done; "
                     "wget -qO- http://127.0.0.1:8081/client.txt; "
                     "echo client-host=$(hostname) server-host=$(cat /shared/host); sleep 3600",
                     volumeMounts=shared)
