@@ -191,8 +191,16 @@ async def drain(client: ApiClient, data_dir: Path | None = None) -> None:
 
 
 def mounted(data_dir: Path) -> list[str]:
+    """Mounts of the server using `data_dir`: rootfs snapshots there, and its agent's sandboxes
+    (namespaces, shm) under /run/pocketkube/<instance>, which go last when a pod is torn down."""
+    import socket
+
+    from pocketkube.agent.main import AgentConfig
+
+    node = socket.gethostname().lower().split(".")[0]
+    run_dir = f"/run/pocketkube/{AgentConfig(node_name=node, data_dir=data_dir.absolute()).instance}/"
     return [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
-            if str(data_dir) in line.split()[1]]
+            if str(data_dir) in line.split()[1] or line.split()[1].startswith(run_dir)]
 
 
 def podman_figures(tmp: Path) -> str:

@@ -95,5 +95,17 @@ def kubeconfig(data_dir: Path) -> None:
 
 main.add_command(image)
 
+@main.command("controllers")
+@click.option("--kubeconfig", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--volumes-root", default="/var/lib/pocketkube/volumes", show_default=True,
+              type=click.Path(path_type=Path), help="where the local-path provisioner keeps volumes")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True, help="run the scheduler too")
+def controllers_command(kubeconfig: Path, volumes_root: Path, scheduler: bool) -> None:
+    """Run the controllers (and the scheduler) alone, against the API server of KUBECONFIG."""
+    from pocketkube.server.main import run_components
+
+    run_components(kubeconfig, volumes_root.absolute(), scheduler)
+
+
 if __name__ == "__main__":
     main()

@@ -172,3 +172,29 @@ def run(config: ServerConfig) -> None:
         await serve(config, stop)
 
     uvloop.run(main())
+
+
+def run_components(kubeconfig: Path, volumes_root: Path, scheduler: bool) -> None:
+    """`pocketkube controllers`: the controllers (and scheduler) as their own process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import uvloop
+
+    async def main() -> None:
+        client = ApiClient(ClientConfig.from_kubeconfig(kubeconfig, user_agent="pocketkube-controllers"))
+        parts = [supervised("controllers", run_controllers(client, volumes_root))]
+        if scheduler:
+            parts += [supervised("scheduler", Scheduler(client).run()),
+                      supervised("taint eviction", TaintEvictionController(client).run())]
+        task = asyncio.ensure_future(asyncio.gather(*parts))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            shared_informers(client).stop()
+            await client.close()
+
+    uvloop.run(main())
