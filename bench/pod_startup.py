@@ -126,6 +126,7 @@ async def floor(data_dir: Path, runs: int = 15) -> list[float]:
             await runtime.remove_pod_sandbox(sandbox.id)
     finally:
         await network.close()
+        await runtime.release_if_idle()
         proc = await asyncio.create_subprocess_exec("ip", "link", "del", "pkbf0", stderr=asyncio.subprocess.DEVNULL)
         await proc.wait()
     return samples
