@@ -32,10 +32,11 @@ from pocketkube.agent.actions import (
     restore_backoff,
 )
 from pocketkube.agent.backoff import Backoff
+from pocketkube.agent.logsource import LogFinder
 from pocketkube.agent.node import NodeAgent, NodeConfig
 from pocketkube.agent.pod_workers import FINISHED, PodWorkers
 from pocketkube.agent.podstatus import generate_pod_status
-from pocketkube.agent.server import LogTarget
+from pocketkube.agent.pulls import PullBackoff
 from pocketkube.agent.sources import ApiSources
 from pocketkube.agent.starter import SNAPSHOT_ANNOTATION, ContainerStarter, StartFailure
 from pocketkube.agent.status_manager import StatusManager
@@ -62,28 +63,6 @@ Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 PLEG_PERIOD = 1.0
 RETRY_FAILED_START = 2.0  # a config error (missing ConfigMap…) is retried this soon
-
-
-class PullBackoff:
-    """Image pull failures per (pod uid, container, image): ErrImagePull, then ImagePullBackOff while
-    waiting 10 s doubling to 5 min before the next try (the kubelet's image backoff)."""
-
-    def __init__(self, initial: float = 10.0, maximum: float = 300.0):
-        self.initial, self.maximum = initial, maximum
-        self._entries: dict[tuple[str, str, str], tuple[float, float]] = {}  # key → (until, last delay)
-
-    def failed(self, key: tuple[str, str, str], now: float) -> None:
-        _, last = self._entries.get(key, (0.0, 0.0))
-        delay = min(self.maximum, last * 2) if last else self.initial
-        self._entries[key] = (now + delay, delay)
-
-    def waiting(self, key: tuple[str, str, str], now: float) -> bool:
-        entry = self._entries.get(key)
-        return entry is not None and now < entry[0]
-
-    def forget_pod(self, uid: str) -> None:
-        for key in [k for k in self._entries if k[0] == uid]:
-            del self._entries[key]
 
 
 @dataclass
@@ -117,6 +96,8 @@ class Kubelet:
         self._uid_keys: dict[str, str] = {}
         self._state: dict[str, PodState] = {}
         self._pleg_seen: dict[str, tuple[str, str]] = {}
+        self.logs = LogFinder(runtime, self.pods)
+        self.find_log = self.logs.find_log  # the agent server's LogSource
         self.pods.add_handlers(Handlers(on_add=self._pod_event, on_update=lambda _o, n: self._pod_event(n),
                                         on_delete=self._pod_event))
 
@@ -401,63 +382,11 @@ class Kubelet:
         self.pulls.forget_pod(uid)
         self.status.forget(uid)
 
-    # -- logs (the agent server's source) -----------------------------------------------------------
-
-    async def find_log(self, namespace: str, pod: str, container: str, previous: bool) -> LogTarget | None:
-        found = [c for c in await self.runtime.list_containers()
-                 if labels.pod_key(c.labels) == (namespace, pod) and name_of(c) == container]
-        found.sort(key=lambda c: (c.created_at, c.attempt), reverse=True)
-        obj = self.pods.get(f"{namespace}/{pod}")
-        if obj is not None:
-            # As the kubelet does: the container the API status names (lastState for --previous).
-            wanted = log_container_id(obj, container, previous)
-            found = [c for c in found if c.id == wanted]
-        elif previous:
-            found = found[1:]
-        if not found or not found[0].log_path:
-            return None
-        target = found[0]
-        running = asyncio.Event()
-        if target.state == ContainerState.RUNNING:
-            running.set()
-            asyncio.get_running_loop().create_task(self._watch_exit(target.id, running))
-        return LogTarget(Path(target.log_path), running)
-
-    async def _watch_exit(self, cid: str, running: asyncio.Event) -> None:
-        while running.is_set():
-            await asyncio.sleep(0.5)
-            try:
-                if (await self.runtime.container_status(cid)).state != ContainerState.RUNNING:
-                    running.clear()
-            except RuntimeServiceError:
-                running.clear()
-
 
 def _will_restart(pod: Obj, container: Obj) -> bool:
     """Whether a container that failed to start will be tried again (sidecars always are)."""
     policy = container.get("restartPolicy") or (pod.get("spec") or {}).get("restartPolicy") or "Always"
     return policy != "Never"
-
-
-def log_container_id(pod: Obj, container: str, previous: bool) -> str:
-    """The runtime container whose log `kubectl logs` shows: the kubelet's validateContainerLogStatus
-    (running or terminated state, else the last termination; `previous` is always the last
-    termination). "" when there is none."""
-    status = pod.get("status") or {}
-    found = next((s for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
-                  for s in status.get(key) or [] if s.get("name") == container), None)
-    if found is None:
-        return ""
-    state, last = found.get("state") or {}, (found.get("lastState") or {}).get("terminated") or {}
-    if previous:
-        cid = last.get("containerID") or ""
-    elif "running" in state:
-        cid = found.get("containerID") or ""
-    elif "terminated" in state:
-        cid = state["terminated"].get("containerID") or last.get("containerID") or ""
-    else:
-        cid = last.get("containerID") or ""
-    return str(cid).split("://", 1)[-1]
 
 
 def _read(path: str) -> str:

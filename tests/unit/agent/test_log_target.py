@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pocketkube.agent.kubelet import log_container_id
+from pocketkube.agent.logsource import log_container_id
 
 RUNNING = {"running": {"startedAt": "t"}}
 
