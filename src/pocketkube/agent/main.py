@@ -102,31 +102,21 @@ async def run_agent(client: ApiClient, config: AgentConfig, client_ca_pem: bytes
 
 def run_standalone(kubeconfig: Path, config: AgentConfig) -> None:
     """`pocketkube agent`: one node agent in the foreground until SIGINT/SIGTERM."""
-    import base64
-    import signal
-
     import uvloop
-    import yaml
 
     from pocketkube.client.rest import ClientConfig
+    from pocketkube.client.runner import until_signalled
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     missing = missing_prerequisites()
     if missing:
         raise SystemExit(f"pocketkube agent: missing {', '.join(missing)}")
-    data = yaml.safe_load(kubeconfig.read_text())
-    ca_pem = base64.b64decode(data["clusters"][0]["cluster"]["certificate-authority-data"])
 
     async def main() -> None:
-        client = ApiClient(ClientConfig.from_kubeconfig(kubeconfig, user_agent="kubelet"))
-        task = asyncio.create_task(run_agent(client, config, ca_pem))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
+        client_config = ClientConfig.from_kubeconfig(kubeconfig, user_agent="kubelet")
+        client = ApiClient(client_config)
         try:
-            await task
-        except asyncio.CancelledError:
-            pass
+            await until_signalled(run_agent(client, config, client_config.ca_pem))
         finally:
             await client.close()
 

@@ -27,6 +27,7 @@ class ClientConfig:
     ssl_context: ssl.SSLContext | None = None
     token: str = ""
     user_agent: str = "pocketkube"
+    ca_pem: bytes = b""  # the cluster CA (agents check their callers' certificates against it)
 
     @classmethod
     def from_kubeconfig(cls, path: Path, user_agent: str = "pocketkube") -> ClientConfig:
@@ -36,7 +37,8 @@ class ClientConfig:
         context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
         cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
         user = next(u["user"] for u in config["users"] if u["name"] == context["user"])
-        ctx = ssl.create_default_context(cadata=_pem(cluster, "certificate-authority", path).decode())
+        ca_pem = _pem(cluster, "certificate-authority", path)
+        ctx = ssl.create_default_context(cadata=ca_pem.decode())
         if user.get("client-certificate-data") or user.get("client-certificate"):
             cert, key = _pem(user, "client-certificate", path), _pem(user, "client-key", path)
             # ssl wants files for the client pair; they live only as long as this call
@@ -45,7 +47,7 @@ class ClientConfig:
                 cert_file.write_bytes(cert)
                 key_file.write_bytes(key)
                 ctx.load_cert_chain(str(cert_file), str(key_file))
-        return cls(cluster["server"], ctx, user.get("token", ""), user_agent)
+        return cls(cluster["server"], ctx, user.get("token", ""), user_agent, ca_pem)
 
 
 def _pem(section: Obj, name: str, base: Path) -> bytes:

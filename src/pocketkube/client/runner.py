@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from pocketkube.api import errors
 from pocketkube.client.informer import Informer
@@ -61,3 +63,13 @@ async def run_workers(informers: Sequence[Informer], queue: WorkQueue, handle: H
         for task in tasks + pool:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def until_signalled(work: Awaitable[Any]) -> None:
+    """Run `work` in the foreground until it ends or SIGINT/SIGTERM cancels it (a command's main)."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -26,6 +26,7 @@ from pocketkube.apiserver import codec
 from pocketkube.apiserver.app import make_app
 from pocketkube.client import ApiClient, ClientConfig
 from pocketkube.client.informer import shared_informers
+from pocketkube.client.runner import until_signalled
 from pocketkube.controllers.manager import run_controllers
 from pocketkube.scheduler.eviction import TaintEvictionController
 from pocketkube.scheduler.scheduler import Scheduler
@@ -185,14 +186,8 @@ def run_components(kubeconfig: Path, volumes_root: Path, scheduler: bool) -> Non
         if scheduler:
             parts += [supervised("scheduler", Scheduler(client).run()),
                       supervised("taint eviction", TaintEvictionController(client).run())]
-        task = asyncio.ensure_future(asyncio.gather(*parts))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
         try:
-            await task
-        except asyncio.CancelledError:
-            pass
+            await until_signalled(asyncio.gather(*parts))
         finally:
             shared_informers(client).stop()
             await client.close()
