@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import orjson
 
+from pocketkube.api.hashing import fnv32a
+
 POD_UID = "io.kubernetes.pod.uid"
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -36,17 +38,10 @@ CONTAINER_TYPES: tuple[ContainerType, ...] = ("init", "regular", "sidecar", "eph
 DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 DEFAULT_TERMINATION_MESSAGE_POLICY = "File"
 
-_FNV32_OFFSET = 0x811C9DC5
-_FNV32_PRIME = 0x01000193
-
 
 def spec_hash(container: Mapping[str, Any]) -> str:
     """A stable hash of a container spec: equal specs → equal hashes across processes and restarts."""
-    data = orjson.dumps(container, option=orjson.OPT_SORT_KEYS)
-    h = _FNV32_OFFSET
-    for byte in data:
-        h = ((h ^ byte) * _FNV32_PRIME) & 0xFFFFFFFF
-    return format(h, "x")
+    return format(fnv32a(orjson.dumps(container, option=orjson.OPT_SORT_KEYS)), "x")
 
 
 def _pod_labels(pod: Mapping[str, Any]) -> dict[str, str]:

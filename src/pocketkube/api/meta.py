@@ -7,10 +7,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pocketkube.api.hashing import SAFE_ALPHABET
+
 Obj = dict[str, Any]
 
-# apimachinery's SimpleNameGenerator alphabet: no vowels (no words), no confusable characters.
-_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 MAX_GENERATED_NAME_PREFIX = 58  # 63 - 5 random characters
 
 
@@ -37,7 +37,7 @@ def new_uid() -> str:
 
 
 def generate_name(prefix: str) -> str:
-    return prefix[:MAX_GENERATED_NAME_PREFIX] + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
+    return prefix[:MAX_GENERATED_NAME_PREFIX] + "".join(secrets.choice(SAFE_ALPHABET) for _ in range(5))
 
 
 def metadata(obj: Obj) -> Obj:

@@ -19,7 +19,7 @@ from pocketkube.apiserver.admission import WriteOptions
 from pocketkube.apiserver.listing import ListOptions, list_objects
 from pocketkube.apiserver.nodeproxy import stream_pod_log
 from pocketkube.apiserver.patching import patch
-from pocketkube.apiserver.registry import Registry
+from pocketkube.apiserver.registry import Registry, check_type
 from pocketkube.apiserver.requestinfo import RequestInfo
 from pocketkube.apiserver.watching import ObjectWatch, WatchEvent, start_watch
 
@@ -75,13 +75,7 @@ class ResourceHandlers:
             return obj
         admission.check_fields(resource, obj, opts)
         opts.field_validation = "Ignore"
-        api_version, kind = obj.get("apiVersion"), obj.get("kind")
-        if api_version and api_version != resource.api_version:
-            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the "
-                                     f"expected API version ({resource.api_version})")
-        if kind and kind != resource.kind:
-            raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind "
-                                     f"({resource.kind})")
+        check_type(resource, obj)
         return to_internal(resource, obj)
 
     async def dispatch(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:

@@ -34,6 +34,17 @@ def _modified(resource: ResourceInfo, name: str) -> errors.StatusError:
                            "version and try again")
 
 
+def check_type(resource: ResourceInfo, obj: Obj) -> None:
+    """A body's apiVersion and kind, when given, must be the endpoint's (400 otherwise)."""
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if api_version and api_version != resource.api_version:
+        raise errors.bad_request(f"the API version in the data ({api_version}) does not match the "
+                                 f"expected API version ({resource.api_version})")
+    if kind and kind != resource.kind:
+        raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind "
+                                 f"({resource.kind})")
+
+
 class Registry:
     def __init__(self, store: Store, service_cidr: str = "10.96.0.0/12"):
         self.store = store
@@ -72,13 +83,7 @@ class Registry:
     # -- create -----------------------------------------------------------------------------------
 
     def _check_identity(self, resource: ResourceInfo, namespace: str | None, obj: Obj) -> None:
-        api_version, kind = obj.get("apiVersion"), obj.get("kind")
-        if api_version and api_version != resource.api_version:
-            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the "
-                                     f"expected API version ({resource.api_version})")
-        if kind and kind != resource.kind:
-            raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind "
-                                     f"({resource.kind})")
+        check_type(resource, obj)
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
         md = meta.metadata(obj)
         if resource.namespaced:

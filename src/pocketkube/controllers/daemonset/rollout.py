@@ -13,24 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from pocketkube.api import meta
+from pocketkube.api.hashing import object_hash
 
 Obj = dict[str, Any]
 HASH_LABEL = "controller-revision-hash"
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def template_hash(template: Obj, collision_count: int = 0) -> str:
     """fnv-32a over the template (and collisionCount), in apimachinery's safe alphabet."""
-    data = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
-    if collision_count:
-        data += str(collision_count).encode()
-    h = 0x811C9DC5
-    for byte in data:
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return "".join(_SAFE[ord(ch) % len(_SAFE)] for ch in str(h))
+    return object_hash(template, collision_count)
 
 
 def pod_ready(pod: Obj) -> bool:

@@ -13,21 +13,11 @@ from typing import Any
 
 import orjson
 
+from pocketkube.api.hashing import fnv32a, safe_encode
+
 Obj = dict[str, Any]
 
 HASH_LABEL = "pod-template-hash"
-_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for byte in data:
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-def safe_encode(text: str) -> str:
-    return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in text)
 
 
 def normalized(value: Any) -> Any:

@@ -15,24 +15,12 @@ from typing import Any
 
 import orjson
 
+from pocketkube.api.hashing import fnv32a, safe_encode
 from pocketkube.controllers.base import owner_reference
 
 Obj = dict[str, Any]
 
 HASH_LABEL = "controller.kubernetes.io/hash"
-_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for byte in data:
-        h ^= byte
-        h = (h * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-def safe_encode(text: str) -> str:
-    return "".join(_ALPHANUMS[ord(ch) % len(_ALPHANUMS)] for ch in text)
 
 
 def revision_data(sts: Obj) -> Obj:
