@@ -1,12 +1,14 @@
 """Pod start-up figures on this machine (issue 3).
 
 (a) the floor: the same 2-container pod (busybox httpd + a client looping on localhost, shared
-    emptyDir) built directly with pocketkube's runtime, CNI and snapshot layers — no API;
+    emptyDir) built by hand with `ip netns`, the CNI plugins, overlayfs and conmon/runc
+    (bench/pod_floor.py) — no pocketkube code; and (a') the same through pocketkube's own runtime,
+    CNI and snapshot layers, still without the API;
 (b) pocketkube: create through the API until Ready, p50/p99 over 30 pods one by one;
 (c) a burst of 100 single-container pods created at once, until all are Ready;
 (d) per-pod memory outside the workload (PSS of conmon) and the server's RSS with 100 pods;
 (e) `podman kube play` of the same YAML, when podman is installed.
-Bars: (b) p50 ≤ 1.5× floor and ≤ 220 ms, p99 ≤ 500 ms; (c) ≤ 15 s; (d) ≤ 1.0 MiB PSS per pod.
+Bars: (b) p50 ≤ 1.5× floor (a) and ≤ 220 ms, p99 ≤ 500 ms; (c) ≤ 15 s; (d) ≤ 1.0 MiB PSS per pod.
 Needs root, runc, conmon, CNI plugins and busybox-static.
 """
 
@@ -80,9 +82,25 @@ def conmon_pids(marker: str) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-# -- (a) the floor -------------------------------------------------------------------------------
+# -- (a) the floor by hand, (a') through pocketkube's layers ---------------------------------------
 
-async def floor(data_dir: Path, runs: int = 15) -> list[float]:
+FLOOR_CONTAINERS = [("web", ["httpd", "-f", "-p", "8080", "-h", "/d"]),
+                    ("client", ["sh", "-c", "while true; do wget -qO- localhost:8080; sleep 1; done"])]
+
+
+def hand_built_floor(data_dir: Path) -> list[float]:
+    from pod_floor import measure
+
+    from pocketkube.images import LocalImageService, default_root
+
+    images = LocalImageService(default_root(data_dir))
+    image = asyncio.run(images.get("busybox:1.35"))
+    assert image is not None
+    lowerdirs = [str(images.store.layer_path(d)) for d in reversed(image.diff_ids)]
+    return measure(data_dir / "hand-floor", lowerdirs, FLOOR_CONTAINERS)
+
+
+async def layers_floor(data_dir: Path, runs: int = 15) -> list[float]:
     from pocketkube.images import LocalImageService, OverlaySnapshotter, default_root
     from pocketkube.network.base import PodNetworkRef
     from pocketkube.network.cni import CNIPlugin
@@ -108,11 +126,10 @@ async def floor(data_dir: Path, runs: int = 15) -> list[float]:
             ref = PodNetworkRef("default", f"floor-{i}", uid, sandbox.id)
             await network.setup(ref, sandbox.netns_path, [])
             ids = []
-            for name, argv in (("web", ("httpd", "-f", "-p", "8080", "-h", "/d")),
-                               ("client", ("sh", "-c", "while true; do wget -qO- localhost:8080; sleep 1; done"))):
+            for name, argv in FLOOR_CONTAINERS:
                 rootfs = await snapshots.prepare(f"floor-{i}-{name}", image)
                 cid = await runtime.create_container(sandbox.id, ContainerConfig(
-                    name=name, rootfs=rootfs, args=argv, env=("PATH=/bin",),
+                    name=name, rootfs=rootfs, args=tuple(argv), env=("PATH=/bin",),
                     mounts=(Mount(str(shared), "/d"),), log_path=str(shared / f"{name}.log")))
                 await runtime.start_container(cid)
                 ids.append(cid)
@@ -230,7 +247,8 @@ def main() -> None:
     with contextlib.nullcontext(str(workdir)) as tmp:
         data = Path(tmp) / "data"
         import_busybox(data)
-        floor_samples = asyncio.run(floor(data))
+        hand_samples = hand_built_floor(data)
+        floor_samples = asyncio.run(layers_floor(data))
         server = ServerProcess(data, agent=AgentOptions(bridge="pkbench0", pod_cidr="10.254.201.0/24"))
         server.start()
         try:
@@ -243,17 +261,20 @@ def main() -> None:
             server.stop()
             subprocess.run(["ip", "link", "del", "pkbench0"], capture_output=True, check=False)
         podman = podman_figures(Path(tmp))
-        report(floor_samples, sequential, burst, per_pod, server_rss, podman)
+        report(hand_samples, floor_samples, sequential, burst, per_pod, server_rss, podman)
 
 
-def report(floor_samples: list[float], sequential: list[float], burst: float, per_pod: float, server_rss: float,
+def report(hand_samples: list[float], floor_samples: list[float], sequential: list[float], burst: float, per_pod: float, server_rss: float,
            podman: str) -> None:
-    floor_p50 = statistics.median(floor_samples)
+    floor_p50, layers_p50 = statistics.median(hand_samples), statistics.median(floor_samples)
     p50, p99 = statistics.median(sequential), pct(sequential, 99)
-    print(f"(a) floor, both containers running (runtime+CNI+snapshots, no API): p50 {floor_p50:.0f} ms  "
+    print(f"(a) floor by hand (ip netns + CNI plugins + overlayfs + conmon/runc), both containers running: "
+          f"p50 {floor_p50:.0f} ms  p99 {pct(hand_samples, 99):.0f} ms over {len(hand_samples)}")
+    print(f"(a') pocketkube's runtime + CNI + snapshot layers, no API: p50 {layers_p50:.0f} ms  "
           f"p99 {pct(floor_samples, 99):.0f} ms over {len(floor_samples)}")
     print(f"(b) pocketkube create → Ready, 2-container pod: p50 {p50:.0f} ms  p99 {p99:.0f} ms over "
-          f"{len(sequential)} (bars: p50 ≤ {1.5 * floor_p50:.0f} ms (1.5× floor) and ≤ 220 ms, p99 ≤ 500 ms)")
+          f"{len(sequential)} (bars: p50 ≤ {1.5 * floor_p50:.0f} ms (1.5× floor) and ≤ 220 ms, p99 ≤ 500 ms); "
+          f"{p50 / floor_p50:.2f}× (a), {p50 / layers_p50:.2f}× (a')")
     print(f"(c) burst of 100 pods until all Ready: {burst:.1f} s (bar ≤ 15 s)")
     print(f"(d) conmon PSS per container: {per_pod:.2f} MiB (bar ≤ 1.0 MiB per pod); "
           f"server (API + scheduler + agent) RSS with 100 pods: {server_rss:.0f} MiB")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from pocketkube import process
 from pocketkube.agent import server as agent_server
 from pocketkube.agent.kubelet import Kubelet
 from pocketkube.agent.node import NodeConfig
@@ -71,8 +72,7 @@ async def run_agent(client: ApiClient, config: AgentConfig, client_ca_pem: bytes
     await snapshots.cleanup()
     runc_version = "runc://unknown"
     with contextlib.suppress(Exception):
-        proc = await asyncio.create_subprocess_exec("runc", "--version", stdout=asyncio.subprocess.PIPE)
-        out, _ = await proc.communicate()
+        out = (await process.run([runtime.runc.binary, "--version"])).stdout
         runc_version = "runc://" + out.decode().splitlines()[0].split()[-1]
     node = NodeConfig(config.node_name, config.node_ip, config.pod_cidr, config.data_dir,
                       kubelet_port=config.kubelet_port, runtime_version=runc_version)

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from pocketkube import process
 from pocketkube.network.base import NetworkError
 
 SYS_NET = Path("/sys/class/net")
@@ -25,14 +26,8 @@ _PORTMAP_CHAINS = ("CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ"
 
 
 async def run(*argv: str, stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate(stdin)
-    return proc.returncode or 0, out, err
+    done = await process.run(argv, input=stdin)
+    return done.returncode, done.stdout, done.stderr
 
 
 def link_exists(name: str) -> bool:

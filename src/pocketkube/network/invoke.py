@@ -7,7 +7,6 @@ the result comes back on stdout; a failing plugin exits non-zero and prints a JS
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from pocketkube import process
 from pocketkube.network.base import NetworkError
 
 # Plugins shell out to iptables and friends, which live in sbin directories.
@@ -80,26 +80,20 @@ async def invoke(binary: str, command: str, config: dict[str, Any], inv: Invocat
     with tempfile.TemporaryFile() as stdin:
         stdin.write(orjson.dumps(config))
         stdin.seek(0)
-        proc = await asyncio.create_subprocess_exec(
-            binary,
-            stdin=stdin,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=cni_env(command, inv),
-        )
-        out, err = await proc.communicate()
+        done = await process.run([binary], stdin=stdin, env=cni_env(command, inv))
+    out, err = done.stdout, done.stderr
     parsed: Any = None
     if out.strip():
         try:
             parsed = orjson.loads(out)
         except orjson.JSONDecodeError:
             parsed = None
-    if proc.returncode != 0:
+    if done.returncode != 0:
         if isinstance(parsed, dict) and "msg" in parsed:
             raise CNIError(plugin, command, int(parsed.get("code", 999)), str(parsed["msg"]),
                            str(parsed.get("details", "")))
         text = (err or out).decode(errors="replace").strip()
-        raise CNIError(plugin, command, 999, f"exit status {proc.returncode}", text)
+        raise CNIError(plugin, command, 999, f"exit status {done.returncode}", text)
     if out.strip() and not isinstance(parsed, dict):
         raise CNIError(plugin, command, 999, "output is not a JSON object", out.decode(errors="replace")[:200])
     return parsed

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from pocketkube import process
+
 SYNC_TIMEOUT_S = 30.0
 
 
@@ -100,13 +102,8 @@ async def start_conmon(args: list[str], bundle: str) -> int:
     message."""
     read_fd, write_fd = os.pipe()
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-            pass_fds=(write_fd,), start_new_session=True, cwd=bundle,
-            env={**os.environ, "_OCI_SYNCPIPE": str(write_fd)},
-        )
+        proc = process.spawn(args, pass_fds=(write_fd,), start_new_session=True, cwd=bundle,
+                             env={**os.environ, "_OCI_SYNCPIPE": str(write_fd)})
     except BaseException:
         os.close(read_fd)
         raise
@@ -116,7 +113,7 @@ async def start_conmon(args: list[str], bundle: str) -> int:
         pid, message = await asyncio.wait_for(_read_sync(read_fd), SYNC_TIMEOUT_S)
     finally:
         # The launcher exits right after forking the monitor; reap it so no zombie is left.
-        await proc.wait()
+        await process.wait(proc)
     if pid <= 0:
         raise ConmonError(message.strip() or "runc create failed")
     return pid

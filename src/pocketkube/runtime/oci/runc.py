@@ -7,10 +7,11 @@ defaults to /run/pocketkube/runc, where the host's before-stop hook looks for le
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
+
+from pocketkube import process
 
 DEFAULT_RUNC_ROOT = "/run/pocketkube/runc"
 
@@ -39,15 +40,11 @@ class Runc:
         self.root = root
 
     async def _run(self, verb: str, *args: str, check: bool = True) -> tuple[int, bytes, str]:
-        proc = await asyncio.create_subprocess_exec(
-            self.binary, "--root", self.root, verb, *args,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-        rc = proc.returncode if proc.returncode is not None else -1
-        if check and rc != 0:
-            raise RuncError(verb, rc, runc_message(err.decode(errors="replace")))
-        return rc, out, err.decode(errors="replace")
+        done = await process.run([self.binary, "--root", self.root, verb, *args])
+        err = done.stderr.decode(errors="replace")
+        if check and done.returncode != 0:
+            raise RuncError(verb, done.returncode, runc_message(err))
+        return done.returncode, done.stdout, err
 
     async def start(self, container_id: str) -> None:
         await self._run("start", container_id)
