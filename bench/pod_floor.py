@@ -10,6 +10,7 @@ Plain blocking subprocess calls, one after another: the least orchestration a po
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -67,15 +68,15 @@ class HandBuiltPods:
                 "ipMasq": False, "ipam": {"type": "host-local", "ranges": [[{"subnet": self.subnet}]],
                                           "dataDir": str(self.work / "ipam")}}
 
-    def start(self, pod: str, containers: list[tuple[str, list[str]]], shared: Path) -> list[str]:
-        """Build the pod; returns the container ids once all of them run."""
+    def start(self, pod: str, containers: list[tuple[str, list[str]]], shared: Path, ids: list[str]) -> None:
+        """Build the pod; `ids` gets each container's id as soon as there is something to remove."""
         subprocess.run(["ip", "netns", "add", pod], check=True)
         netns = f"/var/run/netns/{pod}"
         self._cni("ADD", "loopback", {"cniVersion": "1.0.0", "name": "lo", "type": "loopback"}, netns, pod)
         self._cni("ADD", "bridge", self._bridge_config(), netns, pod)
-        ids = []
         for name, argv in containers:
             cid = f"{pod}-{name}"
+            ids.append(cid)
             bundle = self.work / "bundles" / cid
             for sub in ("upper", "work", "rootfs"):
                 (bundle / sub).mkdir(parents=True)
@@ -112,21 +113,21 @@ class HandBuiltPods:
             if message.get("data", -1) <= 0:
                 raise RuntimeError(f"runc create {cid}: {message}")
             subprocess.run([self.runc, "--root", self.runc_root, "start", cid], check=True)
-            ids.append(cid)
-        return ids
 
     def stop(self, pod: str, ids: list[str]) -> None:
+        """Remove what `start` built, also when it stopped half-way."""
         for cid in ids:
             subprocess.run([self.runc, "--root", self.runc_root, "delete", "--force", cid], capture_output=True)
             bundle = self.work / "bundles" / cid
-            conmon_pid = int((bundle / "conmon.pid").read_text() or 0)
-            _wait_gone(conmon_pid)
-            subprocess.run(["umount", str(bundle / "rootfs")], check=True)
-            shutil.rmtree(bundle)
+            with contextlib.suppress(OSError, ValueError):
+                _wait_gone(int((bundle / "conmon.pid").read_text() or 0))
+            subprocess.run(["umount", str(bundle / "rootfs")], capture_output=True)
+            shutil.rmtree(bundle, ignore_errors=True)
         netns = f"/var/run/netns/{pod}"
-        self._cni("DEL", "bridge", self._bridge_config(), netns, pod)
-        self._cni("DEL", "loopback", {"cniVersion": "1.0.0", "name": "lo", "type": "loopback"}, netns, pod)
-        subprocess.run(["ip", "netns", "del", pod], check=True)
+        if Path(netns).exists():
+            self._cni("DEL", "bridge", self._bridge_config(), netns, pod)
+            self._cni("DEL", "loopback", {"cniVersion": "1.0.0", "name": "lo", "type": "loopback"}, netns, pod)
+            subprocess.run(["ip", "netns", "del", pod], check=True)
 
     def close(self) -> None:
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
@@ -154,10 +155,13 @@ def measure(work: Path, lowerdirs: list[str], containers: list[tuple[str, list[s
             name = f"pkfloor-{os.getpid()}-{i}"
             shared = work / "shared" / name
             shared.mkdir(parents=True)
-            started = time.perf_counter()
-            ids = pods.start(name, containers, shared)
-            samples.append((time.perf_counter() - started) * 1000)
-            pods.stop(name, ids)
+            ids: list[str] = []
+            try:
+                started = time.perf_counter()
+                pods.start(name, containers, shared, ids)
+                samples.append((time.perf_counter() - started) * 1000)
+            finally:
+                pods.stop(name, ids)
     finally:
         pods.close()
     return samples
