@@ -256,10 +256,7 @@ def deployment_bench(data: Path) -> None:
     server = ServerProcess(data, agent=AgentOptions(bridge=bridge, pod_cidr="10.254.202.0/24"))
     server.start()
     try:
-        for _ in range(100):
-            if server.kubectl("get", "nodes", "-o", "name", check=False).stdout.strip():
-                break
-            time.sleep(0.1)
+        server.wait_for_node()
         available, created_summary, rolled, lowest, rollout_summary = asyncio.run(deployment_figures(server))
     finally:
         server.stop()

@@ -252,10 +252,7 @@ def main() -> None:
         server = ServerProcess(data, agent=AgentOptions(bridge="pkbench0", pod_cidr="10.254.201.0/24"))
         server.start()
         try:
-            for _ in range(100):
-                if server.kubectl("get", "nodes", "-o", "name", check=False).stdout.strip():
-                    break
-                time.sleep(0.1)
+            server.wait_for_node()
             sequential, burst, per_pod, server_rss = asyncio.run(through_api(server))
         finally:
             server.stop()

@@ -43,10 +43,7 @@ async def run(argv: Sequence[str], *, stdin: Stdin = DEVNULL, input: bytes | Non
     is passed as it is (DEVNULL, an open file, a descriptor). OSError when it cannot be started.
     """
     out_mode = PIPE if capture else DEVNULL
-    proc = subprocess.Popen(  # noqa: ASYNC220 -- vfork+exec returns at once; see the docstring
-        list(argv), stdin=PIPE if input is not None else stdin, stdout=out_mode, stderr=out_mode,
-        env=dict(env) if env is not None else None, cwd=cwd, pass_fds=tuple(pass_fds),
-        start_new_session=start_new_session, close_fds=True)
+    proc = _popen(argv, PIPE if input is not None else stdin, out_mode, env, cwd, pass_fds, start_new_session)
     try:
         if input is not None:
             assert proc.stdin is not None
@@ -66,10 +63,14 @@ async def run(argv: Sequence[str], *, stdin: Stdin = DEVNULL, input: bytes | Non
 def spawn(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None,
           pass_fds: Sequence[int] = (), start_new_session: bool = False) -> subprocess.Popen[bytes]:
     """Start `argv` with stdio on /dev/null; await `wait(proc)` for its exit code."""
-    return subprocess.Popen(  # noqa: ASYNC220
-        list(argv), stdin=DEVNULL, stdout=DEVNULL, stderr=DEVNULL,
-        env=dict(env) if env is not None else None, cwd=cwd, pass_fds=tuple(pass_fds),
-        start_new_session=start_new_session, close_fds=True)
+    return _popen(argv, DEVNULL, DEVNULL, env, cwd, pass_fds, start_new_session)
+
+
+def _popen(argv: Sequence[str], stdin: Stdin, output: int, env: Mapping[str, str] | None, cwd: str | None,
+           pass_fds: Sequence[int], start_new_session: bool) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: ASYNC220 -- vfork+exec returns at once; see the module docstring
+        list(argv), stdin=stdin, stdout=output, stderr=output, env=dict(env) if env is not None else None,
+        cwd=cwd, pass_fds=tuple(pass_fds), start_new_session=start_new_session, close_fds=True)
 
 
 async def wait(proc: subprocess.Popen[bytes]) -> int:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from pocketkube.api import errors, resources
 from pocketkube.client import ApiClient
 from pocketkube.scheduler.eviction import TaintEvictionController
 from pocketkube.scheduler.scheduler import Scheduler
+from tests.support.fake_kubelet import running
 from tests.support.inprocess import inprocess_api
 
 PODS = resources.require("", "v1", "pods")
@@ -39,17 +38,6 @@ async def until(check: Any, within: float = 5.0) -> Any:
         while not (result := await check()):
             await asyncio.sleep(0.02)
     return result
-
-
-@asynccontextmanager
-async def running(*components: Any) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(c.run()) for c in components]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def node_of(client: ApiClient, name: str) -> str:

@@ -42,7 +42,7 @@ def node_server(tmp: Path) -> Iterator[ServerProcess]:
     server = ServerProcess(data, agent=AgentOptions(bridge=f"pke{n}x{int(time.time()) % 1000}",
                                                     pod_cidr=f"10.253.{n}.0/24"))
     server.start()
-    wait_until(lambda: bool(server.kubectl("get", "nodes", "-o", "name", check=False).stdout.strip()), 20)
+    server.wait_for_node()
     try:
         yield server
     finally:

@@ -15,6 +15,7 @@ from typing import Any
 from pocketkube.api import errors, meta, resources
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, Informer, object_key
+from pocketkube.tasks import cancel_and_wait
 
 Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
@@ -99,8 +100,4 @@ async def running(*runnables: Any) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)

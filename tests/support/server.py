@@ -99,6 +99,14 @@ class ServerProcess:
         except OSError:
             return False
 
+    def wait_for_node(self, timeout: float = 20.0) -> None:
+        """Until an agent has registered a Node (the in-process one, or one started beside it)."""
+        deadline = time.monotonic() + timeout
+        while not self.kubectl("get", "nodes", "-o", "name", check=False).stdout.strip():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no node registered after {timeout}s:\n{self.logs()}")
+            time.sleep(0.1)
+
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 

@@ -56,6 +56,7 @@ from pocketkube.runtime.base import (
     SandboxConfig,
     SandboxState,
 )
+from pocketkube.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +129,7 @@ class Kubelet:
             tasks.append(asyncio.create_task(self._pleg()))
             await asyncio.gather(*tasks)
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(tasks)
             await self.workers.stop()
 
     async def _readopt(self) -> None:

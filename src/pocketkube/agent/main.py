@@ -26,6 +26,7 @@ from pocketkube.images import LocalImageService, OverlaySnapshotter, default_roo
 from pocketkube.network.cni import CNIPlugin
 from pocketkube.network.config import NetworkOptions
 from pocketkube.runtime.oci.service import OCIRuntime
+from pocketkube.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,7 @@ async def run_agent(client: ApiClient, config: AgentConfig, client_ca_pem: bytes
             ready.set()
         await task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait([task])
         await runner.cleanup()
         await network.close()
         # Containers outlive the agent by design; with none left, neither does its runtime state.

@@ -12,6 +12,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from pocketkube.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 FINISHED = -1.0  # a sync result: the pod is fully torn down, stop its worker
@@ -71,9 +73,4 @@ class PodWorkers:
                 del self._workers[uid]
 
     async def stop(self) -> None:
-        tasks = [w.task for w in self._workers.values() if w.task is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(w.task for w in list(self._workers.values()) if w.task is not None)

@@ -17,6 +17,7 @@ from typing import Any
 from pocketkube.api import errors
 from pocketkube.client.informer import Informer
 from pocketkube.client.workqueue import ShutDown, WorkQueue
+from pocketkube.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,7 @@ async def run_workers(informers: Sequence[Informer], queue: WorkQueue, handle: H
         await asyncio.gather(*tasks)
     finally:
         queue.shutdown()
-        for task in tasks + pool:
-            task.cancel()
-        for task in tasks + pool:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks + pool)
 
 
 async def until_signalled(work: Awaitable[Any]) -> None:

@@ -33,6 +33,7 @@ from pocketkube.scheduler.scheduler import Scheduler
 from pocketkube.server.kubeconfig import admin_kubeconfig
 from pocketkube.server.pki import Pki, ensure_pki
 from pocketkube.storage import KeyExistsError, Store, open_store
+from pocketkube.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
         print(f"pocketkube: try  kubectl --kubeconfig {config.kubeconfig_path} get namespaces", flush=True)
         await stop.wait()
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)
         for client in clients:
             shared_informers(client).stop()
             await client.close()
