@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pocketkube.api.errors import FieldError, StatusError, bad_request
+from pocketkube.api.validation.names import label_value, qualified_name
 
 __all__ = [
     "SelectorError",
@@ -40,76 +41,6 @@ __all__ = [
 # selection.Operator values, as apimachinery spells them.
 IN, NOT_IN, EQUALS, DOUBLE_EQUALS, NOT_EQUALS = "in", "notin", "=", "==", "!="
 EXISTS, DOES_NOT_EXIST, GREATER_THAN, LESS_THAN = "exists", "!", "gt", "lt"
-
-# ---------------------------------------------------------------------------------------------
-# Validation of keys and values (apimachinery util/validation), with its exact wording.
-
-_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QNAME_RE = re.compile(f"^{_QNAME_FMT}$")
-_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', "
-              "and must start and end with an alphanumeric character")
-_DNS_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN_FMT = _DNS_LABEL_FMT + "(\\." + _DNS_LABEL_FMT + ")*"
-_DNS_SUBDOMAIN_RE = re.compile(f"^{_DNS_SUBDOMAIN_FMT}$")
-_DNS_SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-                      "'-' or '.', and must start and end with an alphanumeric character")
-_LABEL_VALUE_FMT = f"({_QNAME_FMT})?"
-_LABEL_VALUE_RE = re.compile(f"^{_LABEL_VALUE_FMT}$")
-_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, "
-                    "'-', '_' or '.', and must start and end with an alphanumeric character")
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    # Go's RegexError joins examples with "', " + " or " — hence the double space kubectl users see.
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    text = msg + " (e.g. " + " or ".join(f"'{e}', " for e in examples)
-    return text + f"regex used for validation is '{fmt}')"
-
-
-def qualified_name_errors(value: str) -> list[str]:
-    """apimachinery IsQualifiedName: `[prefix/]name`, name ≤ 63 chars, prefix a DNS subdomain."""
-    errs: list[str] = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs.extend("prefix part " + m for m in dns1123_subdomain_errors(prefix))
-    else:
-        return [
-            "a qualified name " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name) > 63:
-        errs.append("name part must be no more than 63 characters")
-    if not _QNAME_RE.match(name):
-        errs.append("name part " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc"))
-    return errs
-
-
-def dns1123_subdomain_errors(value: str) -> list[str]:
-    errs: list[str] = []
-    if len(value) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _DNS_SUBDOMAIN_RE.match(value):
-        errs.append(_regex_error(_DNS_SUBDOMAIN_MSG, _DNS_SUBDOMAIN_FMT, "example.com"))
-    return errs
-
-
-def label_value_errors(value: str) -> list[str]:
-    errs: list[str] = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _LABEL_VALUE_RE.match(value):
-        errs.append(_regex_error(_LABEL_VALUE_MSG, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
-
 
 def _aggregate(errors: list[str]) -> str:
     """utilerrors.Aggregate.Error(): one message alone, several deduplicated inside brackets."""
@@ -168,7 +99,7 @@ class Requirement:
 def new_requirement(key: str, op: str, values: list[str]) -> Requirement:
     """labels.NewRequirement: validate key, operator arity and values; raise SelectorError."""
     errs: list[str] = []
-    if msgs := qualified_name_errors(key):
+    if msgs := qualified_name(key):
         errs.append(str(FieldError("Invalid", "key", "; ".join(msgs), key)))
     if op in (IN, NOT_IN) and not values:
         errs.append(f"values: Invalid value: {_go_slice(values)}: "
@@ -190,7 +121,7 @@ def new_requirement(key: str, op: str, values: list[str]) -> Requirement:
         supported = ", ".join(f'"{o}"' for o in ("in", "notin", "=", "==", "!=", "exists", "!", "gt", "lt"))
         errs.append(f'operator: Unsupported value: "{op}": supported values: {supported}')
     for i, v in enumerate(values):
-        if msgs := label_value_errors(v):
+        if msgs := label_value(v):
             errs.append(str(FieldError("Invalid", f"values[{i}][{key}]", "; ".join(msgs), v)))
     if errs:
         raise SelectorError(_aggregate(errs))
@@ -381,7 +312,7 @@ class _Parser:
             tok, key = self.take()
         if tok != _ID:
             raise SelectorError(f"found '{key}', expected: identifier")
-        if msgs := qualified_name_errors(key):
+        if msgs := qualified_name(key):
             raise SelectorError(str(FieldError("Invalid", "<nil>", "; ".join(msgs), key)))
         # "!key" is complete by itself; whatever follows it is the caller's problem (as in kube).
         if op == DOES_NOT_EXIST or self.peek()[0] in (_EOS, _COMMA):
