@@ -112,14 +112,15 @@ class OverlaySnapshotter:
                 diff_ids = list(meta.get("diff_ids", []))
             else:
                 diff_ids = list(image.diff_ids)
-                self._create(directory, {"key": key, "image": image.id, "diff_ids": diff_ids})
             lowers = [str(self.store.layer_path(diff_id)) for diff_id in reversed(diff_ids)]
+            missing = [path for path in lowers if not os.path.isdir(path)]
+            if missing:  # checked before creating: a failed prepare leaves no snapshot behind
+                raise SnapshotError(f"image {image.id} has layers missing from the store: {missing}")
+            if not meta_path.exists():
+                self._create(directory, {"key": key, "image": image.id, "diff_ids": diff_ids})
             if not lowers:  # overlayfs needs one lower dir; an image without layers is empty
                 (directory / "empty").mkdir(exist_ok=True)
                 lowers = [str(directory / "empty")]
-            missing = [path for path in lowers if not os.path.isdir(path)]
-            if missing:
-                raise SnapshotError(f"image {image.id} has layers missing from the store: {missing}")
             mount_overlay(lowers, str(directory / "upper"), str(directory / "work"), str(rootfs))
         return str(rootfs)
 
