@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from pocketkube.clock import REAL_CLOCK, Clock, wait_for
 from pocketkube.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ class _Worker:
 
 
 class PodWorkers:
-    def __init__(self, sync: Sync, *, max_retry_delay: float = 10.0):
+    def __init__(self, sync: Sync, *, max_retry_delay: float = 10.0, clock: Clock = REAL_CLOCK):
         self._sync = sync
+        self._clock = clock
         self._workers: dict[str, _Worker] = {}
         self._max_retry_delay = max_retry_delay
 
@@ -54,7 +56,7 @@ class PodWorkers:
                     await worker.poked.wait()
                 else:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(worker.poked.wait(), delay)
+                        await wait_for(self._clock, worker.poked.wait(), delay)
                 worker.poked.clear()
                 try:
                     delay = await self._sync(uid)

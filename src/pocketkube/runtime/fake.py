@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from pocketkube.runtime.base import (
     REASON_START_ERROR,
@@ -49,21 +52,25 @@ class FakeHost:
     sandboxes: dict[str, Sandbox] = field(default_factory=dict)
     containers: dict[str, ContainerStatus] = field(default_factory=dict)
     configs: dict[str, ContainerConfig] = field(default_factory=dict)
-    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-    pids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    pids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    # Where sandbox files (hostname, hosts, resolv.conf) are written; None: paths only, no files.
+    root: Path | None = None
 
 
 class FakeRuntime:
-    def __init__(self, host: FakeHost | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, host: FakeHost | None = None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.host = host or FakeHost()
         self.clock = clock
+        self.sleep = sleep  # a grace period is waited out with this (a fake clock's sleep in tests)
         self.calls: list[tuple[str, str]] = []  # (method, id) for tests that assert on the plan executed
 
     # ---- sandboxes ----
 
     async def run_pod_sandbox(self, config: SandboxConfig) -> Sandbox:
         sandbox_id = f"sandbox-{next(self.host.ids)}"
-        base = f"/run/fake/{sandbox_id}"
+        base = f"{self.host.root}/{sandbox_id}" if self.host.root is not None else f"/run/fake/{sandbox_id}"
         sandbox = Sandbox(
             id=sandbox_id, config=config, state=SandboxState.READY, created_at=self.clock(),
             netns_path=f"{base}/netns", ipcns_path=f"{base}/ipcns", utsns_path=f"{base}/utsns",
@@ -73,6 +80,12 @@ class FakeRuntime:
             resolv_conf_path=f"{base}/resolv.conf" if config.resolv_conf is not None else None,
             shm_path=f"{base}/shm",
         )
+        if self.host.root is not None:
+            os.makedirs(base)
+            Path(sandbox.hostname_path).write_text(config.effective_hostname + "\n")
+            for path, text in ((sandbox.hosts_path, config.hosts), (sandbox.resolv_conf_path, config.resolv_conf)):
+                if path is not None and text is not None:
+                    Path(path).write_text(text)
         self.host.sandboxes[sandbox_id] = sandbox
         self.calls.append(("run_pod_sandbox", sandbox_id))
         return sandbox
@@ -91,6 +104,8 @@ class FakeRuntime:
         for status in list(self.host.containers.values()):
             if status.sandbox_id == sandbox_id:
                 await self.remove_container(status.id)
+        if self.host.root is not None:
+            shutil.rmtree(self.host.sandboxes[sandbox_id].dir, ignore_errors=True)
         del self.host.sandboxes[sandbox_id]
         self.calls.append(("remove_pod_sandbox", sandbox_id))
 
@@ -157,7 +172,7 @@ class FakeRuntime:
             if argv[:1] != ("fake-ignore-term",):
                 self.exit_container(container_id, SIGTERM_EXIT)
                 return
-            await asyncio.sleep(timeout)
+            await self.sleep(timeout)
         if self._status(container_id).state == ContainerState.RUNNING:
             self.exit_container(container_id, SIGKILL_EXIT)
 

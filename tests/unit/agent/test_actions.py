@@ -10,7 +10,7 @@ from pocketkube.agent.actions import compute_pod_actions, termination_grace_peri
 from pocketkube.agent.backoff import Backoff
 from pocketkube.runtime.base import ContainerState, SandboxState
 
-from .sim import T0, container, make_pod, make_sandbox, runtime_container
+from .fixtures import T0, container, make_pod, make_sandbox, runtime_container
 
 EXITED = ContainerState.EXITED
 RUNNING = ContainerState.RUNNING

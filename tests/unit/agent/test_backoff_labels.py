@@ -7,7 +7,7 @@ import pytest
 from pocketkube.agent import labels
 from pocketkube.agent.backoff import Backoff, go_duration
 
-from .sim import make_pod
+from .fixtures import make_pod
 
 KEY = ("uid-1", "web", "abc")
 

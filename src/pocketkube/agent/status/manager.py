@@ -1,7 +1,9 @@
 """Writes pod status to the API, once per real change.
 
 Each pod's last written status is remembered; a status equal to it is not sent (kubelet's status
-manager skips no-op writes). The write is a merge patch of the whole `status`, with explicit nulls
+manager skips no-op writes). The pod the API returned for the last write is kept too: until the
+informer brings the echo of that write, `latest(pod)` is the newer of the two, so a sync never
+plans from a status older than the one the agent itself wrote (a terminal phase is final at once). The write is a merge patch of the whole `status`, with explicit nulls
 for fields that disappeared, so lists (conditions, container statuses) are replaced exactly.
 """
 
@@ -32,9 +34,21 @@ class StatusManager:
         self.client = client
         self.field_manager = field_manager
         self._written: dict[str, Obj] = {}
+        self._returned: dict[str, Obj] = {}  # uid → the pod the last write returned
 
     def forget(self, uid: str) -> None:
         self._written.pop(uid, None)
+        self._returned.pop(uid, None)
+
+    def latest(self, pod: Obj) -> Obj:
+        """`pod` (from the informer), or the pod the agent's last status write returned if newer."""
+        returned = self._returned.get(pod["metadata"]["uid"])
+        if returned is None:
+            return pod
+        if _revision(returned) > _revision(pod):
+            return returned
+        del self._returned[pod["metadata"]["uid"]]  # the informer has caught up
+        return pod
 
     async def set_status(self, pod: Obj, status: Obj) -> Obj | None:
         """Write `status` unless it is what the API already has; returns the updated pod if written."""
@@ -54,6 +68,7 @@ class StatusManager:
         if (updated.get("metadata") or {}).get("uid") != uid:
             return None  # a new pod with the same name: not ours to touch
         self._written[uid] = status
+        self._returned[uid] = updated
         return updated
 
     async def delete_terminated(self, pod: Obj) -> None:
@@ -66,3 +81,10 @@ class StatusManager:
             if exc.code not in (404, 409):
                 raise
         self.forget(md["uid"])
+
+
+def _revision(pod: Obj) -> int:
+    try:
+        return int(pod["metadata"].get("resourceVersion") or 0)
+    except ValueError:
+        return 0
