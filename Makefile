@@ -13,9 +13,18 @@ up: setup
 
 test: setup
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy
+	@$(MAKE) --no-print-directory typecheck
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The whole tree is type-checked; the four seams, api and the bottom layer strictly, because every
+# component builds on them.
+STRICT_PACKAGES := -p pocketkube.api -p pocketkube.storage -p pocketkube.runtime -p pocketkube.network \
+	-p pocketkube.images -m pocketkube.clock -m pocketkube.process -m pocketkube.tasks
+
+typecheck: venv
+	$(BIN)/mypy
+	$(BIN)/mypy --strict $(STRICT_PACKAGES)
 
 setup: host venv
 

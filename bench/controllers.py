@@ -32,6 +32,7 @@ from bench.pod_startup import drain, mounted  # noqa: E402
 from tests.support.server import AgentOptions, ServerProcess, import_busybox  # noqa: E402
 
 from pocketkube.api import resources  # noqa: E402
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient, ClientConfig  # noqa: E402
 from pocketkube.client.informer import Handlers, Informer  # noqa: E402
 
@@ -39,7 +40,6 @@ PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
 DEPLOYMENTS = resources.require("apps", "v1", "deployments")
 REPLICASETS = resources.require("apps", "v1", "replicasets")
-Obj = dict[str, Any]
 
 REPLICAS = 100
 NEW_IMAGE = "busybox:1.35-b"

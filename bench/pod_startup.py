@@ -24,17 +24,17 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.server import AgentOptions, ServerProcess, import_busybox  # noqa: E402
+from tests.support.wait import until  # noqa: E402
 
 from pocketkube.api import resources  # noqa: E402
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient, ClientConfig  # noqa: E402
 
 PODS = resources.require("", "v1", "pods")
-Obj = dict[str, Any]
 
 
 def two_container_pod(name: str) -> Obj:
@@ -201,11 +201,10 @@ async def through_api(server: ServerProcess) -> tuple[list[float], float, float,
 
 async def drain(client: ApiClient, data_dir: Path | None = None) -> None:
     """Until the API has no pods and (given the data dir) the agent has unmounted every rootfs."""
-    for _ in range(1200):
-        if not (await client.list(PODS, "default"))["items"] and (data_dir is None or not mounted(data_dir)):
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("pods were not torn down")
+    async def drained() -> bool:
+        return not (await client.list(PODS, "default"))["items"] and (data_dir is None or not mounted(data_dir))
+
+    await until(drained, within=120, interval=0.1)
 
 
 def mounted(data_dir: Path) -> list[str]:

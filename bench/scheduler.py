@@ -16,19 +16,18 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.inprocess import inprocess_api  # noqa: E402
 
 from pocketkube.api import resources  # noqa: E402
+from pocketkube.api.obj import Obj
 from pocketkube.client.informer import Handlers, Informer  # noqa: E402
 from pocketkube.scheduler.scheduler import Scheduler  # noqa: E402
 
 PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
-Obj = dict[str, Any]
 
 
 def node(name: str) -> Obj:

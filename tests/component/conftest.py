@@ -1,8 +1,8 @@
 """Component fixtures: the real aiohttp app over an in-process Store, spoken to over plain HTTP.
 
-`api` is a TestClient on `make_app(MemoryStore(), require_auth=False)` with namespace "default"
-already created; `store` is the same MemoryStore, so a test can compact it or read it directly.
-`sqlite_api` is the same over a SQLiteStore in tmp_path.
+`api` is the TestClient of tests/support/inprocess.py's harness over a MemoryStore, with only the
+namespace "default" created; `store` is the same MemoryStore, so a test can compact it or read it
+directly. `sqlite_api` is the same over a SQLiteStore in tmp_path.
 """
 
 from __future__ import annotations
@@ -15,27 +15,17 @@ from typing import Any
 
 import orjson
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from pocketkube.apiserver.app import make_app
-from pocketkube.storage import Store
+from pocketkube.api.obj import Obj
 from pocketkube.storage.memory import MemoryStore
 from pocketkube.storage.sqlite import SQLiteStore
+from tests.support.inprocess import HttpClient, serving
 
-Obj = dict[str, Any]
-Client = TestClient[Any, Any]
+Client = HttpClient
 
 PODS = "/api/v1/namespaces/default/pods"
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
-
-
-async def _client(store: Store) -> Client:
-    client: Client = TestClient(TestServer(make_app(store, require_auth=False)))
-    await client.start_server()
-    resp = await client.post("/api/v1/namespaces", json=namespace("default"))
-    assert resp.status == 201, await resp.text()
-    return client
 
 
 @pytest.fixture
@@ -47,18 +37,18 @@ async def store() -> AsyncIterator[MemoryStore]:
 
 @pytest.fixture
 async def api(store: MemoryStore) -> AsyncIterator[Client]:
-    client = await _client(store)
-    yield client
-    await client.close()
+    async with serving(store, system_namespaces=False) as running:
+        yield running.http
 
 
 @pytest.fixture
 async def sqlite_api(tmp_path: Path) -> AsyncIterator[Client]:
     s = await SQLiteStore.open(str(tmp_path / "state.db"))
-    client = await _client(s)
-    yield client
-    await client.close()
-    await s.close()
+    try:
+        async with serving(s, system_namespaces=False) as running:
+            yield running.http
+    finally:
+        await s.close()
 
 
 # -- object builders ------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pocketkube.api import meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.controllers.cronjob import CronJobController
 from tests.support.inprocess import inprocess_api
 
-Obj = dict[str, Any]
 CRONJOBS = resources.require("batch", "v1", "cronjobs")
 JOBS = resources.require("batch", "v1", "jobs")
 

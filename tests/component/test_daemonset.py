@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from pocketkube.api import meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.controllers.daemonset import DaemonSetController
 from pocketkube.controllers.daemonset.nodes import target_node
 from tests.support.fake_kubelet import running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
-Obj = dict[str, Any]
 DS = resources.require("apps", "v1", "daemonsets")
 PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
@@ -57,12 +57,11 @@ async def pods_by_node(client: ApiClient) -> dict[str, list[Obj]]:
 
 
 async def until_nodes(client: ApiClient, expected: set[str], within: float = 5.0) -> dict[str, list[Obj]]:
-    async with asyncio.timeout(within):
-        while True:
-            got = await pods_by_node(client)
-            if set(got) == expected and all(len(v) == 1 for v in got.values()):
-                return got
-            await asyncio.sleep(0.02)
+    async def one_on_each() -> dict[str, list[Obj]] | None:
+        got = await pods_by_node(client)
+        return got if set(got) == expected and all(len(v) == 1 for v in got.values()) else None
+
+    return await until(one_on_each, within=within)
 
 
 async def mark_ready(client: ApiClient) -> None:
@@ -89,12 +88,12 @@ async def test_one_pod_per_node_and_taints_and_new_nodes() -> None:
         await make_node(client, "n3")
         await until_nodes(client, {"n1", "n2", "n3"})
         await mark_ready(client)
-        async with asyncio.timeout(5):
-            while True:
-                status = (await client.get(DS, "agent", "default")).get("status") or {}
-                if status.get("numberReady") == 3:
-                    break
-                await asyncio.sleep(0.02)
+
+        async def all_ready() -> Obj | None:
+            status: Obj = (await client.get(DS, "agent", "default")).get("status") or {}
+            return status if status.get("numberReady") == 3 else None
+
+        status = await until(all_ready)
         assert status["desiredNumberScheduled"] == 3 and status["currentNumberScheduled"] == 3
         assert status["updatedNumberScheduled"] == 3 and status["numberAvailable"] == 3
         assert status["numberMisscheduled"] == 0 and status["observedGeneration"] == 1
@@ -127,14 +126,15 @@ async def test_rolling_update_replaces_pods_and_records_a_revision() -> None:
         old_hash = first["n1"][0]["metadata"]["labels"]["controller-revision-hash"]
         await client.patch(DS, "roll", {"spec": {"template": {"spec": {"containers": [
             {"name": "c", "image": "agent:2"}]}}}}, "default")
-        async with asyncio.timeout(8):
-            while True:
-                await mark_ready(client)
-                got = await pods_by_node(client)
-                images = {p["spec"]["containers"][0]["image"] for ps in got.values() for p in ps}
-                if images == {"agent:2"} and set(got) == {"n1", "n2"} and all(len(v) == 1 for v in got.values()):
-                    break
-                await asyncio.sleep(0.05)
+
+        async def rolled() -> dict[str, list[Obj]] | None:
+            await mark_ready(client)
+            got = await pods_by_node(client)
+            images = {p["spec"]["containers"][0]["image"] for ps in got.values() for p in ps}
+            one_each = set(got) == {"n1", "n2"} and all(len(v) == 1 for v in got.values())
+            return got if images == {"agent:2"} and one_each else None
+
+        got = await until(rolled, within=8, interval=0.05)
         new_hash = got["n1"][0]["metadata"]["labels"]["controller-revision-hash"]
         assert new_hash != old_hash
         revisions = sorted((r["revision"], r["metadata"]["labels"]["controller-revision-hash"])

@@ -8,18 +8,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from pocketkube.api import resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.controllers.deployment import DeploymentController
 from pocketkube.controllers.replicaset import ReplicaSetController
 from tests.support.fake_kubelet import FakeKubelet, running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 PODS = resources.require("", "v1", "pods")
 REPLICASETS = resources.require("apps", "v1", "replicasets")
 DEPLOYMENTS = resources.require("apps", "v1", "deployments")
 EVENTS = resources.require("", "v1", "events")
 REVISION = "deployment.kubernetes.io/revision"
-Obj = dict[str, Any]
 
 
 def deployment(name: str, replicas: int, image: str = "busybox:1", strategy: Obj | None = None, **spec: Any) -> Obj:
@@ -43,12 +44,6 @@ async def cluster(termination_delay: float = 0.0) -> AsyncIterator[ApiClient]:
         kubelet = FakeKubelet(client, ready=healthy, termination_delay=termination_delay)
         async with running(DeploymentController(client), ReplicaSetController(client), kubelet):
             yield client
-
-
-async def until(check: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.05)
 
 
 async def get(client: ApiClient, name: str = "web") -> Obj:
@@ -78,7 +73,7 @@ def progressing(d: Obj) -> Obj:
 async def test_create_scale_and_rolling_update_keeps_availability() -> None:
     async with cluster() as client:
         await client.create(DEPLOYMENTS, deployment("web", 4))
-        await until(lambda: rollout_done(client))
+        await until(lambda: rollout_done(client), within=10)
         d = await get(client)
         assert d["metadata"]["annotations"][REVISION] == "1"
         assert progressing(d)["reason"] == "NewReplicaSetAvailable"
@@ -96,16 +91,17 @@ async def test_create_scale_and_rolling_update_keeps_availability() -> None:
                                                 "spec": {"template": {"spec": {"containers": [
                                                     {"name": "c", "image": "busybox:2"}]}}}}, "default")
         lowest = 4
-        async with asyncio.timeout(15):
-            while True:
-                pods = await live_pods(client)
-                ready = sum(1 for p in pods if any(c["type"] == "Ready" and c["status"] == "True"
-                                                   for c in p.get("status", {}).get("conditions") or []))
-                lowest = min(lowest, ready)
-                if await rollout_done(client) and all(p["spec"]["containers"][0]["image"] == "busybox:2"
-                                                      for p in pods):
-                    break
-                await asyncio.sleep(0.02)
+
+        async def sampled_rollout_done() -> bool:
+            nonlocal lowest
+            pods = await live_pods(client)
+            ready = sum(1 for p in pods if any(c["type"] == "Ready" and c["status"] == "True"
+                                               for c in p.get("status", {}).get("conditions") or []))
+            lowest = min(lowest, ready)
+            return await rollout_done(client) and all(p["spec"]["containers"][0]["image"] == "busybox:2"
+                                                      for p in pods)
+
+        await until(sampled_rollout_done, within=15)
         assert lowest >= 4 - 1, lowest  # replicas - maxUnavailable
         d = await get(client)
         assert d["metadata"]["annotations"][REVISION] == "2"
@@ -119,7 +115,7 @@ async def test_create_scale_and_rolling_update_keeps_availability() -> None:
         # rollback: the template patched back reuses the first ReplicaSet, now revision 3
         await client.patch(DEPLOYMENTS, "web", {"spec": {"template": {"spec": {"containers": [
             {"name": "c", "image": "busybox:1"}]}}}}, "default")
-        await until(lambda: rollout_done(client))
+        await until(lambda: rollout_done(client), within=10)
 
         async def reused() -> bool:
             rss = await replicasets(client)
@@ -128,27 +124,31 @@ async def test_create_scale_and_rolling_update_keeps_availability() -> None:
                     and first["spec"]["replicas"] == 4
                     and (await get(client))["metadata"]["annotations"][REVISION] == "3")
 
-        await until(reused)
+        await until(reused, within=10)
 
         # kubectl scale
         await client.patch(DEPLOYMENTS, "web", {"spec": {"replicas": 2}}, "default")
-        await until(lambda: rollout_done(client))
+        await until(lambda: rollout_done(client), within=10)
         assert len(await live_pods(client)) == 2
 
 
 async def test_recreate_waits_for_old_pods_to_be_gone() -> None:
     async with cluster(termination_delay=0.6) as client:
         await client.create(DEPLOYMENTS, deployment("web", 3, strategy={"type": "Recreate"}))
-        await until(lambda: rollout_done(client))
+        await until(lambda: rollout_done(client), within=10)
         await client.patch(DEPLOYMENTS, "web", {"spec": {"template": {"spec": {"containers": [
             {"name": "c", "image": "busybox:2"}]}}}}, "default")
         mixed = False
-        async with asyncio.timeout(15):
-            while not await rollout_done(client) or len(await replicasets(client)) < 2:
-                pods = (await client.list(PODS, "default"))["items"]  # terminating ones included
-                images = {p["spec"]["containers"][0]["image"] for p in pods}
-                mixed = mixed or len(images) > 1
-                await asyncio.sleep(0.02)
+
+        async def sampled_recreate_done() -> bool:
+            nonlocal mixed
+            if await rollout_done(client) and len(await replicasets(client)) >= 2:
+                return True
+            pods = (await client.list(PODS, "default"))["items"]  # terminating ones included
+            mixed = mixed or len({p["spec"]["containers"][0]["image"] for p in pods}) > 1
+            return False
+
+        await until(sampled_recreate_done, within=15)
         assert not mixed  # never old and new pods at once
         assert {p["spec"]["containers"][0]["image"] for p in await live_pods(client)} == {"busybox:2"}
 
@@ -156,7 +156,7 @@ async def test_recreate_waits_for_old_pods_to_be_gone() -> None:
 async def test_stalled_rollout_exceeds_progress_deadline_while_old_pods_serve() -> None:
     async with cluster() as client:
         await client.create(DEPLOYMENTS, deployment("web", 2, progressDeadlineSeconds=2))
-        await until(lambda: rollout_done(client))
+        await until(lambda: rollout_done(client), within=10)
         await client.patch(DEPLOYMENTS, "web", {"spec": {"template": {"spec": {"containers": [
             {"name": "c", "image": "broken:1"}]}}}}, "default")
 
@@ -177,16 +177,16 @@ async def test_revision_history_limit_and_pause() -> None:
     async with cluster() as client:
         await client.create(DEPLOYMENTS, deployment("web", 1, revisionHistoryLimit=1))
         for version in (2, 3, 4):
-            await until(lambda: rollout_done(client))
+            await until(lambda: rollout_done(client), within=10)
             await client.patch(DEPLOYMENTS, "web", {"spec": {"template": {"spec": {"containers": [
                 {"name": "c", "image": f"busybox:{version}"}]}}}}, "default")
-        await until(lambda: rollout_done(client))
+        await until(lambda: rollout_done(client), within=10)
 
         async def trimmed() -> bool:
             revs = sorted(int(rs["metadata"]["annotations"][REVISION]) for rs in await replicasets(client))
             return revs == [3, 4]
 
-        await until(trimmed)
+        await until(trimmed, within=10)
 
         # pause: a template change makes no new ReplicaSet; scaling still happens; resume rolls out
         await client.patch(DEPLOYMENTS, "web", {"spec": {"paused": True}}, "default")
@@ -194,23 +194,23 @@ async def test_revision_history_limit_and_pause() -> None:
         async def paused() -> bool:
             return progressing(await get(client))["reason"] == "DeploymentPaused"
 
-        await until(paused)
+        await until(paused, within=10)
         await client.patch(DEPLOYMENTS, "web", {"spec": {"replicas": 3, "template": {"spec": {"containers": [
             {"name": "c", "image": "busybox:5"}]}}}}, "default")
 
         async def scaled() -> bool:
             return len(await live_pods(client)) == 3
 
-        await until(scaled)
+        await until(scaled, within=10)
         await asyncio.sleep(0.3)
         images = {rs["spec"]["template"]["spec"]["containers"][0]["image"] for rs in await replicasets(client)}
         assert "busybox:5" not in images  # no new ReplicaSet while paused
         assert {p["spec"]["containers"][0]["image"] for p in await live_pods(client)} == {"busybox:4"}
         await client.patch(DEPLOYMENTS, "web", {"spec": {"paused": False}}, "default")
-        await until(lambda: rollout_done(client))
+        await until(lambda: rollout_done(client), within=10)
 
         async def rolled() -> bool:
             pods = await live_pods(client)
             return len(pods) == 3 and {p["spec"]["containers"][0]["image"] for p in pods} == {"busybox:5"}
 
-        await until(rolled)
+        await until(rolled, within=10)

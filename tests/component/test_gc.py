@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.controllers.base import owner_reference
 from pocketkube.controllers.gc import GarbageCollector
-from tests.support.inprocess import eventually, inprocess_api
+from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
-Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 RS = resources.require("apps", "v1", "replicasets")
 CM = resources.require("", "v1", "configmaps")
@@ -52,12 +53,6 @@ async def names(client: ApiClient, res: resources.ResourceInfo) -> set[str]:
     return {o["metadata"]["name"] for o in (await client.list(res, "default"))["items"]}
 
 
-async def until(client: ApiClient, check: Any, within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.02)
-
-
 async def exists(client: ApiClient, res: resources.ResourceInfo, name: str) -> bool:
     try:
         await client.get(res, name, "default")
@@ -80,7 +75,7 @@ async def test_background_deletion_removes_dependents() -> None:
     async with collector() as client:
         await make_family(client)
         await client.delete(RS, "web", "default", propagation="Background")
-        await until(client, lambda: _equals(names(client, PODS), {"loner"}))
+        await until(lambda: _equals(names(client, PODS), {"loner"}))
 
 
 async def _equals(coro: Any, expected: set[str]) -> bool:
@@ -92,7 +87,7 @@ async def test_dependent_of_a_never_existing_owner_is_collected() -> None:
         ghost = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
                  "metadata": {"name": "ghost", "uid": "00000000-0000-0000-0000-000000000000"}}
         await client.create(PODS, owned_pod("orphaned", ghost), "default")
-        await until(client, lambda: _equals(names(client, PODS), set()))
+        await until(lambda: _equals(names(client, PODS), set()))
 
 
 async def test_foreground_deletion_waits_for_dependents() -> None:
@@ -103,11 +98,11 @@ async def test_foreground_deletion_waits_for_dependents() -> None:
         deleted = await client.delete(RS, "web", "default", propagation="Foreground")
         assert "foregroundDeletion" in deleted["metadata"]["finalizers"]
         assert deleted["metadata"]["deletionTimestamp"]
-        await until(client, lambda: _equals(names(client, PODS), {"web-0", "loner"}))
+        await until(lambda: _equals(names(client, PODS), {"web-0", "loner"}))
         await asyncio.sleep(0.2)
         assert await exists(client, RS, "web"), "the owner must wait for its blocking dependent"
         await client.patch(PODS, "web-0", {"metadata": {"finalizers": None}}, "default")
-        await until(client, lambda: _not(exists(client, RS, "web")))
+        await until(lambda: _not(exists(client, RS, "web")))
         assert await names(client, PODS) == {"loner"}
 
 
@@ -121,7 +116,7 @@ async def test_foreground_does_not_wait_for_non_blocking_dependents() -> None:
         await client.create(PODS, owned_pod("free", rs, block=False), "default")
         await client.patch(PODS, "free", {"metadata": {"finalizers": ["example.com/hold"]}}, "default")
         await client.delete(RS, "web", "default", propagation="Foreground")
-        await until(client, lambda: _not(exists(client, RS, "web")))
+        await until(lambda: _not(exists(client, RS, "web")))
         pod = await client.get(PODS, "free", "default")
         assert pod["metadata"]["deletionTimestamp"]
         await client.patch(PODS, "free", {"metadata": {"finalizers": None}}, "default")
@@ -132,7 +127,7 @@ async def test_orphan_deletion_keeps_dependents_and_drops_references() -> None:
         await make_family(client)
         deleted = await client.delete(RS, "web", "default", propagation="Orphan")
         assert deleted["metadata"]["finalizers"] == ["orphan"]
-        await until(client, lambda: _not(exists(client, RS, "web")))
+        await until(lambda: _not(exists(client, RS, "web")))
         for name in ("web-0", "web-1"):
             pod = await client.get(PODS, name, "default")
             assert not pod["metadata"].get("ownerReferences")
@@ -154,7 +149,7 @@ async def test_dependent_with_another_solid_owner_only_loses_the_reference() -> 
         async def dropped() -> bool:
             refs = (await client.get(PODS, "shared", "default"))["metadata"].get("ownerReferences") or []
             return [r["uid"] for r in refs] == [cm["metadata"]["uid"]]
-        await until(client, dropped)
+        await until(dropped)
 
 
 @pytest.mark.parametrize("policy,expected", [
@@ -168,5 +163,4 @@ async def test_api_server_adds_the_policy_finalizer(policy: str, expected: list[
         assert marked["metadata"]["finalizers"] == expected
         # a Background delete afterwards drops the collector's finalizer: the object goes
         await api.client.delete(CM, "x", "default", propagation="Background")
-        await eventually(lambda: True)
         assert not await exists(api.client, CM, "x")

@@ -11,7 +11,8 @@ from pocketkube.api import errors, resources
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, Informer
 from pocketkube.storage.memory import MemoryStore
-from tests.support.inprocess import eventually, inprocess_api
+from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 CONFIGMAPS = resources.require("", "v1", "configmaps")
 
@@ -51,7 +52,7 @@ async def test_informer_lists_then_follows_changes(api: tuple[ApiClient, MemoryS
         await client.create(CONFIGMAPS, cm("live"))
         await client.patch(CONFIGMAPS, "pre-0", {"data": {"v": "2"}}, "default")
         await client.delete(CONFIGMAPS, "pre-1", "default")
-        await eventually(lambda: ("delete", "pre-1") in seen)
+        await until(lambda: ("delete", "pre-1") in seen)
         assert ("add", "live") in seen and ("update", "pre-0") in seen
         assert informer.get("default/pre-0")["data"] == {"v": "2"}  # type: ignore[index]
         assert informer.get("default/pre-1") is None
@@ -74,7 +75,7 @@ async def test_informer_relists_after_compaction(api: tuple[ApiClient, MemorySto
     informer.resource_version = stale
     task = asyncio.create_task(informer.run())
     try:
-        await eventually(lambda: deleted == ["drop"])
+        await until(lambda: deleted == ["drop"])
         assert set(informer.cache) == {"default/keep"}
     finally:
         task.cancel()

@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, Informer
 from pocketkube.controllers.gc import GarbageCollector
 from pocketkube.controllers.job import JobController
 from tests.support.fake_kubelet import running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
-Obj = dict[str, Any]
 JOBS = resources.require("batch", "v1", "jobs")
 PODS = resources.require("", "v1", "pods")
 EVENTS = resources.require("", "v1", "events")
@@ -80,13 +81,16 @@ async def cluster(decide: Callable[[Obj], str | None], now: Callable[[], datetim
 
 
 async def wait_condition(client: ApiClient, name: str, type_: str, within: float = 8.0) -> Obj:
-    async with asyncio.timeout(within):
-        while True:
-            got = await client.get(JOBS, name, "default")
-            for c in (got.get("status") or {}).get("conditions") or []:
-                if c["type"] == type_ and c["status"] == "True":
-                    return got
-            await asyncio.sleep(0.02)
+    async def with_condition() -> Obj | None:
+        got = await client.get(JOBS, name, "default")
+        conditions = (got.get("status") or {}).get("conditions") or []
+        return got if any(c["type"] == type_ and c["status"] == "True" for c in conditions) else None
+
+    return await until(with_condition, within=within)
+
+
+async def has_active(client: ApiClient, name: str, count: int) -> bool:
+    return bool(((await client.get(JOBS, name, "default")).get("status") or {}).get("active") == count)
 
 
 async def test_completions_with_parallelism_succeed_exactly() -> None:
@@ -113,9 +117,7 @@ async def test_completions_with_parallelism_succeed_exactly() -> None:
 async def test_parallelism_limits_active_pods() -> None:
     async with cluster(lambda pod: None) as (client, _):  # pods never finish
         await client.create(JOBS, job("slow", completions=5, parallelism=2), "default")
-        async with asyncio.timeout(5):
-            while ((await client.get(JOBS, "slow", "default")).get("status") or {}).get("active") != 2:
-                await asyncio.sleep(0.02)
+        await until(lambda: has_active(client, "slow", 2))
         await asyncio.sleep(0.2)
         assert len((await client.list(PODS, "default"))["items"]) == 2
 
@@ -159,9 +161,7 @@ async def test_deadline_exceeded_fails_the_job() -> None:
     clock = [datetime(2030, 1, 1, tzinfo=UTC)]
     async with cluster(lambda pod: "Running", now=lambda: clock[0]) as (client, _):
         await client.create(JOBS, job("late", activeDeadlineSeconds=1), "default")
-        async with asyncio.timeout(5):
-            while ((await client.get(JOBS, "late", "default")).get("status") or {}).get("active") != 1:
-                await asyncio.sleep(0.02)
+        await until(lambda: has_active(client, "late", 1))
         clock[0] = datetime(2030, 1, 1, 0, 0, 5, tzinfo=UTC)
         failed = await wait_condition(client, "late", "Failed")
         cond = {c["type"]: c for c in failed["status"]["conditions"]}
@@ -184,13 +184,13 @@ async def test_suspended_job_creates_no_pods_until_resumed() -> None:
 async def test_ttl_after_finished_deletes_the_job_and_its_pods() -> None:
     async with cluster(lambda pod: "Succeeded", gc=True) as (client, _):
         await client.create(JOBS, job("brief", ttlSecondsAfterFinished=0), "default")
-        async with asyncio.timeout(8):
-            while True:
-                try:
-                    await client.get(JOBS, "brief", "default")
-                except errors.StatusError as exc:
-                    assert exc.code == 404
-                    break
-                await asyncio.sleep(0.05)
-            while (await client.list(PODS, "default"))["items"]:
-                await asyncio.sleep(0.05)
+
+        async def job_and_pods_gone() -> bool:
+            try:
+                await client.get(JOBS, "brief", "default")
+            except errors.StatusError as exc:
+                assert exc.code == 404
+                return not (await client.list(PODS, "default"))["items"]
+            return False
+
+        await until(job_and_pods_gone, within=8)

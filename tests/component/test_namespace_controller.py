@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.namespace import NamespaceController, namespaced_resources
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 NAMESPACES = resources.require("", "v1", "namespaces")
 PODS = resources.require("", "v1", "pods")
@@ -44,28 +46,32 @@ async def test_deleting_a_namespace_empties_it_and_removes_it() -> None:
         try:
             marked = await client.delete(NAMESPACES, "doomed")
             assert marked["status"]["phase"] == "Terminating"
-            async with asyncio.timeout(5):
-                while (await client.list(PODS, "doomed"))["items"] or \
-                        (await client.list(DEPLOY, "doomed"))["items"]:
-                    await asyncio.sleep(0.02)
-            async with asyncio.timeout(5):
-                while True:
-                    ns = await client.get(NAMESPACES, "doomed")
-                    types = {c["type"]: c for c in ns["status"].get("conditions") or []}
-                    if types.get("NamespaceFinalizersRemaining", {}).get("status") == "True":
-                        break
-                    await asyncio.sleep(0.02)
+
+            async def emptied() -> bool:
+                return not (await client.list(PODS, "doomed"))["items"] and \
+                    not (await client.list(DEPLOY, "doomed"))["items"]
+
+            await until(emptied)
+
+            async def finalizers_remaining() -> dict[str, Obj] | None:
+                ns = await client.get(NAMESPACES, "doomed")
+                types = {c["type"]: c for c in ns["status"].get("conditions") or []}
+                return types if types.get("NamespaceFinalizersRemaining", {}).get("status") == "True" else None
+
+            types = await until(finalizers_remaining)
             assert types["NamespaceFinalizersRemaining"]["reason"] == "SomeFinalizersRemain"
             assert "example.com/hold in 1 resource instances" in types["NamespaceFinalizersRemaining"]["message"]
             await client.patch(CM, "held", {"metadata": {"finalizers": None}}, "doomed")
-            async with asyncio.timeout(5):
-                while True:
-                    try:
-                        await client.get(NAMESPACES, "doomed")
-                    except errors.StatusError as exc:
-                        assert exc.code == 404
-                        break
-                    await asyncio.sleep(0.05)
+
+            async def removed() -> bool:
+                try:
+                    await client.get(NAMESPACES, "doomed")
+                except errors.StatusError as exc:
+                    assert exc.code == 404
+                    return True
+                return False
+
+            await until(removed)
             assert [c["metadata"]["name"] for c in (await client.list(CM, "default"))["items"]] == ["other"]
         finally:
             task.cancel()

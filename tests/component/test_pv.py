@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.controllers.volumes import LocalPathProvisioner, PersistentVolumeController
 from tests.support.fake_kubelet import running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 CLAIMS = resources.require("", "v1", "persistentvolumeclaims")
 VOLUMES = resources.require("", "v1", "persistentvolumes")
 CLASSES = resources.require("storage.k8s.io", "v1", "storageclasses")
-Obj = dict[str, Any]
 
 
 def claim(name: str, storage: str = "1Gi", **spec: Any) -> Obj:
@@ -29,12 +29,6 @@ def static_volume(name: str, storage: str, path: str, **spec: Any) -> Obj:
     return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
             "spec": {"capacity": {"storage": storage}, "accessModes": ["ReadWriteOnce"],
                      "hostPath": {"path": path}, **spec}}
-
-
-async def until(check: Callable[[], Awaitable[bool]], within: float = 8.0) -> None:
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.05)
 
 
 async def get(client: ApiClient, resource: Any, name: str, namespace: str | None = None) -> Obj | None:
@@ -57,7 +51,7 @@ async def test_claim_gets_default_class_a_provisioned_volume_and_deletion_reclai
             async def class_exists() -> bool:
                 return await get(client, CLASSES, "local-path") is not None
 
-            await until(class_exists)
+            await until(class_exists, within=8)
             sc = await client.get(CLASSES, "local-path")
             assert sc["provisioner"] == "pocketkube.io/local-path" and sc["reclaimPolicy"] == "Delete"
             assert sc["volumeBindingMode"] == "Immediate"
@@ -69,7 +63,7 @@ async def test_claim_gets_default_class_a_provisioned_volume_and_deletion_reclai
             async def bound() -> bool:
                 return phase(await get(client, CLAIMS, "data", "default")) == "Bound"
 
-            await until(bound)
+            await until(bound, within=8)
             pvc = await client.get(CLAIMS, "data", "default")
             uid = pvc["metadata"]["uid"]
             assert pvc["spec"]["storageClassName"] == "local-path"
@@ -93,7 +87,7 @@ async def test_claim_gets_default_class_a_provisioned_volume_and_deletion_reclai
             async def reclaimed() -> bool:
                 return await get(client, VOLUMES, f"pvc-{uid}") is None
 
-            await until(reclaimed)
+            await until(reclaimed, within=8)
             assert not directory.exists()
 
 
@@ -109,13 +103,13 @@ async def test_static_volume_binds_the_smallest_fit_and_retain_keeps_it_released
             async def available() -> bool:
                 return all([phase(await get(client, VOLUMES, n)) == "Available" for n in ("big", "small", "fits")])
 
-            await until(available)
+            await until(available, within=8)
             await client.create(CLAIMS, claim("want2", "2Gi", storageClassName="manual"))
 
             async def bound() -> bool:
                 return phase(await get(client, CLAIMS, "want2", "default")) == "Bound"
 
-            await until(bound)
+            await until(bound, within=8)
             pvc = await client.get(CLAIMS, "want2", "default")
             assert pvc["spec"]["volumeName"] == "fits" and pvc["status"]["capacity"] == {"storage": "3Gi"}
             fits = await client.get(VOLUMES, "fits")
@@ -132,7 +126,7 @@ async def test_static_volume_binds_the_smallest_fit_and_retain_keeps_it_released
             async def released() -> bool:
                 return phase(await get(client, VOLUMES, "fits")) == "Released"
 
-            await until(released)
+            await until(released, within=8)
             await asyncio.sleep(0.2)
             assert phase(await client.get(VOLUMES, "fits")) == "Released"  # Retain: never reused, never deleted
             # A new claim skips the Released volume and takes the only Available one that fits.
@@ -141,6 +135,6 @@ async def test_static_volume_binds_the_smallest_fit_and_retain_keeps_it_released
             async def again_bound() -> bool:
                 return phase(await get(client, CLAIMS, "again", "default")) == "Bound"
 
-            await until(again_bound)
+            await until(again_bound, within=8)
             assert (await client.get(CLAIMS, "again", "default"))["spec"]["volumeName"] == "big"
             assert phase(await client.get(VOLUMES, "fits")) == "Released"

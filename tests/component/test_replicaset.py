@@ -6,15 +6,16 @@ import asyncio
 from typing import Any
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.controllers.replicaset import ReplicaSetController
 from tests.support.fake_kubelet import FakeKubelet, running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 PODS = resources.require("", "v1", "pods")
 REPLICASETS = resources.require("apps", "v1", "replicasets")
 EVENTS = resources.require("", "v1", "events")
-Obj = dict[str, Any]
 
 
 def replicaset(name: str, replicas: int, min_ready: int = 0) -> Obj:
@@ -39,12 +40,6 @@ async def pods_of(client: ApiClient, rs: str) -> list[Obj]:
             and not p["metadata"].get("deletionTimestamp")]
 
 
-async def until(check: Any, within: float = 8.0) -> None:
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.05)
-
-
 async def rs_status(client: ApiClient, name: str) -> Obj:
     return dict((await client.get(REPLICASETS, name, "default")).get("status") or {})
 
@@ -59,7 +54,7 @@ async def test_scale_up_and_down_deletes_the_least_useful_pods() -> None:
                 st = await rs_status(client, "web")
                 return st.get("replicas") == n and st.get("readyReplicas") == n and st.get("availableReplicas") == n
 
-            await until(lambda: ready(3))
+            await until(lambda: ready(3), within=8)
             pods = await pods_of(client, "web")
             assert all(p["metadata"]["name"].startswith("web-") for p in pods)
             ref = pods[0]["metadata"]["ownerReferences"][0]
@@ -68,12 +63,12 @@ async def test_scale_up_and_down_deletes_the_least_useful_pods() -> None:
             await asyncio.sleep(1.1)  # timestamps have second precision: let the next pods be visibly younger
 
             await client.patch(REPLICASETS, "web", {"spec": {"replicas": 10}}, "default")
-            await until(lambda: ready(10))
+            await until(lambda: ready(10), within=8)
             st = await rs_status(client, "web")
             assert st["fullyLabeledReplicas"] == 10 and st["observedGeneration"] == 2
 
             await client.patch(REPLICASETS, "web", {"spec": {"replicas": 2}}, "default")
-            await until(lambda: ready(2))
+            await until(lambda: ready(2), within=8)
             left = {p["metadata"]["name"] for p in await pods_of(client, "web")}
             # the pods ready for less time go first, so two of the first three survive
             assert left <= first, (left, first)
@@ -95,7 +90,7 @@ async def test_unready_pods_go_first() -> None:
             async def four() -> bool:
                 return (await rs_status(client, "web")).get("replicas") == 4
 
-            await until(four)
+            await until(four, within=8)
             pods = sorted(await pods_of(client, "web"), key=lambda p: p["metadata"]["name"])
             keep = [p["metadata"]["name"] for p in pods[:2]]
             for name in keep:  # the labels still match the selector: these stay owned
@@ -104,13 +99,13 @@ async def test_unready_pods_go_first() -> None:
             async def two_ready() -> bool:
                 return (await rs_status(client, "web")).get("readyReplicas") == 2
 
-            await until(two_ready)
+            await until(two_ready, within=8)
             await client.patch(REPLICASETS, "web", {"spec": {"replicas": 2}}, "default")
 
             async def kept() -> bool:
                 return sorted(p["metadata"]["name"] for p in await pods_of(client, "web")) == sorted(keep)
 
-            await until(kept)
+            await until(kept, within=8)
 
 
 async def test_adopts_orphans_releases_strays_and_replaces_deleted_pods() -> None:
@@ -125,7 +120,7 @@ async def test_adopts_orphans_releases_strays_and_replaces_deleted_pods() -> Non
                 return len(await pods_of(client, "web")) == 2 and (await rs_status(client, "web")).get(
                     "readyReplicas") == 2
 
-            await until(two)
+            await until(two, within=8)
             names = {p["metadata"]["name"] for p in await pods_of(client, "web")}
             assert "orphan" in names  # adopted, so only one pod was created
             other = await client.get(PODS, "other", "default")
@@ -138,7 +133,7 @@ async def test_adopts_orphans_releases_strays_and_replaces_deleted_pods() -> Non
                 pod = await client.get(PODS, "orphan", "default")
                 return not pod["metadata"].get("ownerReferences") and len(await pods_of(client, "web")) == 2
 
-            await until(released)
+            await until(released, within=8)
 
             # a deleted pod is replaced at once, even while it is still terminating
             victim = (await pods_of(client, "web"))[0]["metadata"]["name"]
@@ -160,7 +155,7 @@ async def test_min_ready_seconds_delays_availability() -> None:
             async def ready() -> bool:
                 return (await rs_status(client, "web")).get("readyReplicas") == 2
 
-            await until(ready)
+            await until(ready, within=8)
             assert not (await rs_status(client, "web")).get("availableReplicas")
 
             async def available() -> bool:
@@ -192,7 +187,7 @@ async def test_create_errors_set_replica_failure_until_creates_succeed() -> None
                     return any(c["type"] == "ReplicaFailure" and c["reason"] == "FailedCreate"
                                and "exceeded quota" in c["message"] for c in conds)
 
-                await until(failed)
+                await until(failed, within=8)
                 events = (await client.list(EVENTS, "default"))["items"]
                 assert any(e["reason"] == "FailedCreate" and e["message"].startswith("Error creating: pods")
                            for e in events)
@@ -202,7 +197,7 @@ async def test_create_errors_set_replica_failure_until_creates_succeed() -> None
                     st = await rs_status(client, "web")
                     return st.get("replicas") == 2 and not st.get("conditions")
 
-                await until(recovered)
+                await until(recovered, within=8)
         finally:
             await client.close()
 
@@ -222,6 +217,6 @@ async def test_a_terminating_namespace_is_no_create_failure() -> None:
                 st = dict((await client.get(REPLICASETS, "web", "going")).get("status") or {})
                 return st.get("observedGeneration") == 2
 
-            await until(observed)
+            await until(observed, within=8)
             status = (await client.get(REPLICASETS, "web", "going"))["status"]
             assert not status.get("conditions") and not status.get("replicas")

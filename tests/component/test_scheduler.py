@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from pocketkube.api import resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.scheduler.scheduler import Scheduler
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
 EVENTS = resources.require("", "v1", "events")
-Obj = dict[str, Any]
 
 
 def node(name: str, cpu: str = "2", labels: dict[str, str] | None = None) -> Obj:
@@ -53,31 +53,30 @@ async def test_binds_spreads_and_waits_for_a_fitting_node() -> None:
                     nodes[f"web-{i}"] = await bound_to(client, f"web-{i}")
                 return all(nodes.values())
 
-            async with asyncio.timeout(10):
-                while not await all_bound():
-                    await asyncio.sleep(0.05)
+            await until(all_bound, within=10)
             assert sorted(nodes.values()).count("n1") == 3 and sorted(nodes.values()).count("n2") == 3
             # The picky pod fits nowhere: it stays Pending with the reason, then lands on a new ssd node.
-            async with asyncio.timeout(10):
-                while True:
-                    picky = await client.get(PODS, "picky", "default")
-                    conditions = picky["status"].get("conditions") or []
-                    if any(c["type"] == "PodScheduled" and c["reason"] == "Unschedulable" for c in conditions):
-                        break
-                    await asyncio.sleep(0.05)
+
+            async def unschedulable() -> list[Obj] | None:
+                conditions: list[Obj] = (await client.get(PODS, "picky", "default"))["status"].get("conditions") or []
+                return conditions if any(c["type"] == "PodScheduled" and c["reason"] == "Unschedulable"
+                                         for c in conditions) else None
+
+            conditions = await until(unschedulable, within=10)
             assert "node(s) didn't match Pod's node affinity/selector" in conditions[0]["message"]
-            async with asyncio.timeout(10):
-                while not (events := (await client.list(EVENTS, "default",
-                                                         field_selector="reason=FailedScheduling"))["items"]):
-                    await asyncio.sleep(0.05)
-            assert events[0]["involvedObject"]["name"] == "picky"
+
+            async def events(reason: str) -> list[Obj]:
+                return list((await client.list(EVENTS, "default", field_selector=f"reason={reason}"))["items"])
+
+            failed = await until(lambda: events("FailedScheduling"), within=10)
+            assert failed[0]["involvedObject"]["name"] == "picky"
             await client.create(NODES, node("n3", labels={"disk": "ssd"}))
-            async with asyncio.timeout(10):
-                while await bound_to(client, "picky") != "n3":
-                    await asyncio.sleep(0.05)
-            async with asyncio.timeout(10):
-                while len((await client.list(EVENTS, "default", field_selector="reason=Scheduled"))["items"]) < 7:
-                    await asyncio.sleep(0.05)
+            assert await until(lambda: bound_to(client, "picky"), within=10) == "n3"
+
+            async def seven_scheduled() -> bool:
+                return len(await events("Scheduled")) >= 7
+
+            await until(seven_scheduled, within=10)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

@@ -1,21 +1,20 @@
-"""Scheduler plugins and taint eviction against an in-process API server."""
+"""Scheduler plugins against an in-process API server (taint eviction: test_taint_eviction.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from pocketkube.api import errors, resources
+from pocketkube.api import resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
-from pocketkube.scheduler.eviction import TaintEvictionController
 from pocketkube.scheduler.scheduler import Scheduler
 from tests.support.fake_kubelet import running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
 EVENTS = resources.require("", "v1", "events")
-Obj = dict[str, Any]
 GPU = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 
 
@@ -31,13 +30,6 @@ def pod(name: str, labels: dict[str, str] | None = None, **spec: Any) -> Obj:
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "default", "labels": labels or {}},
             "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}], **spec}}
-
-
-async def until(check: Any, within: float = 5.0) -> Any:
-    async with asyncio.timeout(within):
-        while not (result := await check()):
-            await asyncio.sleep(0.02)
-    return result
 
 
 async def node_of(client: ApiClient, name: str) -> str:
@@ -74,36 +66,3 @@ async def test_taints_affinity_and_the_failed_scheduling_message() -> None:
         assert await until(lambda: node_of(client, "trainer")) == "gpu-1"
         await client.patch(NODES, "gpu-1", {"spec": {"taints": None}})
         assert await until(lambda: node_of(client, "web-1")) == "gpu-1"
-
-
-async def test_taint_eviction_honours_toleration_seconds() -> None:
-    async with inprocess_api() as api:
-        client = api.client
-        await client.create(NODES, node("n1"))
-        forever = [{"key": "maintenance", "operator": "Exists", "effect": "NoExecute"}]
-        briefly = [{"key": "maintenance", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 1}]
-        await client.create(PODS, pod("plain", nodeName="n1"))
-        await client.create(PODS, pod("brief", nodeName="n1", tolerations=briefly))
-        await client.create(PODS, pod("stays", nodeName="n1", tolerations=forever))
-        async with running(TaintEvictionController(client)):
-            await asyncio.sleep(0.2)
-            assert len((await client.list(PODS, "default"))["items"]) == 3  # no NoExecute taint yet
-            await client.patch(NODES, "n1", {"spec": {"taints": [{"key": "maintenance", "effect": "NoExecute"}]}})
-
-            async def names() -> set[str]:
-                return {p["metadata"]["name"] for p in (await client.list(PODS, "default"))["items"]
-                        if not p["metadata"].get("deletionTimestamp")}
-
-            assert await until(lambda: _eq(names, {"brief", "stays"}), within=1.0)
-            assert await until(lambda: _eq(names, {"stays"}), within=3.0)
-            await asyncio.sleep(0.3)
-            assert await names() == {"stays"}
-            events = (await client.list(EVENTS, "default", field_selector="reason=TaintManagerEviction"))["items"]
-            assert {e["message"] for e in events} >= {"Marking for deletion Pod default/plain"}
-
-
-async def _eq(get: Any, expected: set[str]) -> bool:
-    try:
-        return bool(await get() == expected)
-    except errors.StatusError:
-        return False

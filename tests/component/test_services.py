@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from tests.support.inprocess import inprocess_api
 
 SERVICES = resources.require("", "v1", "services")
-Obj = dict[str, Any]
 
 
 def service(name: str, **spec: Any) -> Obj:

@@ -7,18 +7,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, Informer
 from pocketkube.controllers.statefulset import StatefulSetController
 from pocketkube.controllers.volumes import LocalPathProvisioner, PersistentVolumeController
 from tests.support.fake_kubelet import FakeKubelet, running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 PODS = resources.require("", "v1", "pods")
 CLAIMS = resources.require("", "v1", "persistentvolumeclaims")
 STATEFULSETS = resources.require("apps", "v1", "statefulsets")
 REVISIONS = resources.require("apps", "v1", "controllerrevisions")
-Obj = dict[str, Any]
 
 
 def statefulset(name: str, replicas: int, **spec_extra: Any) -> Obj:
@@ -61,12 +62,6 @@ class Observer:
         await self.pods.run()
 
 
-async def until(check: Callable[[], Awaitable[bool]], within: float = 8.0) -> None:
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.05)
-
-
 async def get_or_none(client: ApiClient, name: str) -> Obj | None:
     try:
         return await client.get(PODS, name, "default")
@@ -99,12 +94,12 @@ async def test_ordered_ready_up_replace_and_down() -> None:
                 pod = await get_or_none(client, "web-1")
                 return pod is not None and (pod.get("status") or {}).get("phase") == "Running"
 
-            await until(web1_running)
+            await until(web1_running, within=8)
             await asyncio.sleep(0.5)
             assert await get_or_none(client, "web-2") is None, "web-2 created before web-1 was Ready"
             held.clear()
             await client.patch(PODS, "web-1", {"metadata": {"labels": {"poke": "1"}}}, "default")
-            await until(all_ready(client, 3))
+            await until(all_ready(client, 3), within=8)
             assert observer.created == [("web-0", True), ("web-1", True), ("web-2", True)]
 
             pod = await client.get(PODS, "web-1", "default")
@@ -128,7 +123,7 @@ async def test_ordered_ready_up_replace_and_down() -> None:
                 new = await get_or_none(client, "web-1")
                 return new is not None and new["metadata"]["uid"] != old_uid and is_ready(new)
 
-            await until(replaced)
+            await until(replaced, within=8)
             new = await client.get(PODS, "web-1", "default")
             assert new["spec"]["hostname"] == "web-1"
             assert {"name": "www", "persistentVolumeClaim": {"claimName": "www-web-1"}} in new["spec"]["volumes"]
@@ -136,7 +131,7 @@ async def test_ordered_ready_up_replace_and_down() -> None:
             # Scale down: web-2 goes first, web-1 only after web-2 is gone; claims stay (Retain).
             observer.deleted.clear()
             await client.patch(STATEFULSETS, "web", {"spec": {"replicas": 1}}, "default")
-            await until(all_ready(client, 1))
+            await until(all_ready(client, 1), within=8)
             assert [name for name, _ in observer.deleted] == ["web-2", "web-1"]
             assert "web-2" not in observer.deleted[1][1]
             claims = sorted(c["metadata"]["name"] for c in (await client.list(CLAIMS, "default"))["items"])
@@ -150,7 +145,7 @@ async def test_partitioned_rolling_update_goes_down_from_the_highest_ordinal() -
         async with running(StatefulSetController(client), FakeKubelet(client, termination_delay=0.1), observer):
             await client.create(STATEFULSETS, statefulset("web", 3, updateStrategy={
                 "type": "RollingUpdate", "rollingUpdate": {"partition": 1}}))
-            await until(all_ready(client, 3))
+            await until(all_ready(client, 3), within=8)
             first = (await sts_status(client))["updateRevision"]
             observer.deleted.clear()
             await client.patch(STATEFULSETS, "web", {"spec": {"template": {"spec": {"containers": [
@@ -161,7 +156,7 @@ async def test_partitioned_rolling_update_goes_down_from_the_highest_ordinal() -
                 return (st.get("updatedReplicas") == 2 and st.get("readyReplicas") == 3
                         and st.get("updateRevision") != first)
 
-            await until(partition_done)
+            await until(partition_done, within=8)
             await asyncio.sleep(0.3)
             st = await sts_status(client)
             assert st["currentRevision"] == first and st["currentReplicas"] == 1 and st["updatedReplicas"] == 2
@@ -180,7 +175,7 @@ async def test_partitioned_rolling_update_goes_down_from_the_highest_ordinal() -
                 return st.get("currentRevision") == st.get("updateRevision") != first and \
                     st.get("currentReplicas") == 3 and st.get("readyReplicas") == 3
 
-            await until(complete)
+            await until(complete, within=8)
             web0 = await client.get(PODS, "web-0", "default")
             assert web0["spec"]["containers"][0]["image"] == "nginx:2"
 
@@ -196,7 +191,7 @@ async def test_parallel_creates_all_at_once_and_on_delete_waits_for_deletion() -
             async def three() -> bool:
                 return (await sts_status(client, "db")).get("replicas") == 3
 
-            await until(three)
+            await until(three, within=8)
             assert (await sts_status(client, "db"))["readyReplicas"] == 0
             await client.patch(STATEFULSETS, "db", {"spec": {"template": {"spec": {"containers": [
                 {"name": "c", "image": "nginx:2"}]}}}}, "default")
@@ -205,7 +200,7 @@ async def test_parallel_creates_all_at_once_and_on_delete_waits_for_deletion() -
                 st = await sts_status(client, "db")
                 return st.get("updateRevision") != st.get("currentRevision")
 
-            await until(new_revision)
+            await until(new_revision, within=8)
             await asyncio.sleep(0.3)
             for name in ("db-0", "db-1", "db-2"):
                 assert (await client.get(PODS, name, "default"))["spec"]["containers"][0]["image"] == "nginx:1"
@@ -215,7 +210,7 @@ async def test_parallel_creates_all_at_once_and_on_delete_waits_for_deletion() -
                 pod = await get_or_none(client, "db-1")
                 return pod is not None and pod["spec"]["containers"][0]["image"] == "nginx:2"
 
-            await until(db1_updated)
+            await until(db1_updated, within=8)
             assert (await sts_status(client, "db"))["updatedReplicas"] == 1
 
 
@@ -225,7 +220,7 @@ async def test_when_scaled_delete_removes_claims_of_scaled_away_ordinals() -> No
         async with running(StatefulSetController(client), FakeKubelet(client)):
             await client.create(STATEFULSETS, statefulset("web", 2, persistentVolumeClaimRetentionPolicy={
                 "whenDeleted": "Retain", "whenScaled": "Delete"}))
-            await until(all_ready(client, 2))
+            await until(all_ready(client, 2), within=8)
             await client.patch(STATEFULSETS, "web", {"spec": {"replicas": 1}}, "default")
 
             async def one_claim() -> bool:
@@ -233,7 +228,7 @@ async def test_when_scaled_delete_removes_claims_of_scaled_away_ordinals() -> No
                 return [c["metadata"]["name"] for c in items if not c["metadata"].get("deletionTimestamp")] == \
                     ["www-web-0"]
 
-            await until(one_claim)
+            await until(one_claim, within=8)
 
 
 async def test_claims_of_a_set_are_provisioned_and_bound(tmp_path: Any) -> None:
@@ -242,13 +237,13 @@ async def test_claims_of_a_set_are_provisioned_and_bound(tmp_path: Any) -> None:
         async with running(StatefulSetController(client), FakeKubelet(client), PersistentVolumeController(client),
                            LocalPathProvisioner(client, str(tmp_path))):
             await client.create(STATEFULSETS, statefulset("web", 2))
-            await until(all_ready(client, 2))
+            await until(all_ready(client, 2), within=8)
 
             async def bound() -> bool:
                 items = (await client.list(CLAIMS, "default"))["items"]
                 return len(items) == 2 and all((c.get("status") or {}).get("phase") == "Bound" for c in items)
 
-            await until(bound)
+            await until(bound, within=8)
             claim = await client.get(CLAIMS, "www-web-1", "default")
             assert claim["spec"]["storageClassName"] == "local-path"
             assert claim["spec"]["volumeName"] == f"pvc-{claim['metadata']['uid']}"

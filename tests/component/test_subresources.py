@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.component.conftest import DEPLOYMENTS, PODS, Client, Obj, call, deployment, failure, pod
+from pocketkube.api.obj import Obj
+from tests.component.conftest import DEPLOYMENTS, PODS, Client, call, deployment, failure, pod
 
 MERGE = "application/merge-patch+json"
 APPS = "/apis/apps/v1/namespaces/default"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 import pytest
 
 from pocketkube.agent.main import AgentConfig
+from tests.support import requires
 from tests.support.server import AgentOptions, ServerProcess, free_port, import_busybox
+from tests.support.wait import until_sync
 
 RUNC_ROOT = "/run/pocketkube/runc"
 
@@ -24,13 +27,11 @@ _COUNTER = iter(range(1, 200))
 
 
 def require_container_stack() -> None:
-    from tests.integration.conftest import require_binary, require_cni_plugin, require_root
-
-    require_root()
-    require_binary("runc")
-    require_binary("conmon")
-    require_binary("busybox")
-    require_cni_plugin("bridge")
+    requires.root()
+    requires.binary("runc")
+    requires.binary("conmon")
+    requires.binary("busybox")
+    requires.cni_plugin("bridge")
 
 
 def node_server(tmp: Path) -> Iterator[ServerProcess]:
@@ -68,10 +69,12 @@ def cleanup(server: ServerProcess) -> None:
         if server.proc is not None and server.proc.poll() is None:
             server.kubectl("delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--wait=false",
                            check=False)
-            wait_until(lambda: not server.kubectl("get", "pods", "-A", "-o", "name", check=False).stdout.strip(),
-                       60, fail=False)
+            with contextlib.suppress(AssertionError):  # what is left is judged below
+                until_sync(lambda: not server.kubectl("get", "pods", "-A", "-o", "name", check=False).stdout.strip(),
+                           60)
             if instance:
-                wait_until(lambda: not host_leftovers(server.data_dir, instance), 60, fail=False)
+                with contextlib.suppress(AssertionError):
+                    until_sync(lambda: not host_leftovers(server.data_dir, instance), 60)
                 left = host_leftovers(server.data_dir, instance)
     finally:
         server.stop()
@@ -96,17 +99,6 @@ def force_clean(instance: str, data_dir: Path) -> None:
                if line.split()[1].startswith((data, run_dir))]
     for target in sorted(targets, reverse=True):
         subprocess.run(["umount", "-l", target], capture_output=True)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2, fail: bool = True) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    if fail:
-        pytest.fail(f"condition not met within {timeout}s")
-    return False
 
 
 def apply(server: ServerProcess, obj: dict[str, Any]) -> None:
@@ -203,15 +195,16 @@ def agent_process(server: ServerProcess, data_dir: Path, node_name: str) -> Iter
         return out.stdout.strip() == "True"
 
     try:
-        wait_until(node_ready, 30)
+        until_sync(node_ready, 30)
         yield agent
     finally:
         try:
             if server.proc is not None and server.proc.poll() is None:
                 server.kubectl("delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--wait=false",
                                check=False)
-                wait_until(lambda: not server.kubectl("get", "pods", "-A", "-o", "name", check=False).stdout.strip(),
-                           60, fail=False)
+                with contextlib.suppress(AssertionError):  # best effort: the agent stops next
+                    until_sync(lambda: not server.kubectl("get", "pods", "-A", "-o", "name",
+                                                          check=False).stdout.strip(), 60)
         finally:
             agent.stop()
             subprocess.run(["ip", "link", "del", agent.bridge], capture_output=True, check=False)

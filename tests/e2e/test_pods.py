@@ -28,9 +28,9 @@ from tests.e2e.pods import (
     pod,
     pod_json,
     status_column,
-    wait_until,
 )
 from tests.support.server import ServerProcess
+from tests.support.wait import until_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     try:
         yield srv
         srv.kubectl("delete", "pods", "--all", "--grace-period=1", "--wait=false")
-        wait_until(lambda: not srv.kubectl("get", "pods", "-o", "name").stdout.strip(), 60)
+        until_sync(lambda: not srv.kubectl("get", "pods", "-o", "name").stdout.strip(), 60)
         # The pods are gone from the API only once the agent has torn them down.
         assert srv.agent is not None
         assert host_leftovers(srv.data_dir, instance, srv.agent.bridge) == []
@@ -67,14 +67,14 @@ def wait_ready(server: ServerProcess, *names: str, timeout: int = 30) -> None:
 
 
 def wait_phase(server: ServerProcess, name: str, phase: str, timeout: float = 30) -> dict[str, Any]:
-    wait_until(lambda: pod_json(server, name).get("status", {}).get("phase") == phase, timeout)
+    until_sync(lambda: pod_json(server, name).get("status", {}).get("phase") == phase, timeout)
     return pod_json(server, name)
 
 
 def wait_gone(server: ServerProcess, name: str, timeout: float) -> float:
     """Seconds until the pod is gone from the API."""
     start = time.monotonic()
-    wait_until(lambda: server.kubectl("get", "pod", name, check=False).returncode != 0, timeout, interval=0.1)
+    until_sync(lambda: server.kubectl("get", "pod", name, check=False).returncode != 0, timeout, interval=0.1)
     return time.monotonic() - start
 
 
@@ -137,7 +137,7 @@ def test_two_containers_share_localhost_an_empty_dir_and_the_hostname(server: Se
     wait_ready(server, "duo")
     assert status_column(server, "duo") == "Running"
     assert server.kubectl("get", "pod", "duo", "--no-headers").stdout.split()[1] == "2/2"
-    wait_until(lambda: "client-host" in logs(server, "duo", "-c", "client"), 15)
+    until_sync(lambda: "client-host" in logs(server, "duo", "-c", "client"), 15)
     assert logs(server, "duo", "-c", "client").splitlines() == [
         "served-on-localhost", "written-by-client", "client-host=duo server-host=duo"]
 
@@ -165,7 +165,7 @@ def test_exit_codes_and_restart_policies(server: ServerProcess) -> None:
         obj = pod_json(server, "crash")
         return "CrashLoopBackOff" in seen and container_status(obj, "crash")["restartCount"] >= 2
 
-    wait_until(crash_looped, 40, interval=0.3)
+    until_sync(crash_looped, 40, interval=0.3)
     # The first restart is immediate, the second waits the 10 s backoff.
     assert time.monotonic() - started >= 9
     obj = pod_json(server, "crash")
@@ -175,7 +175,7 @@ def test_exit_codes_and_restart_policies(server: ServerProcess) -> None:
                for _t, r, m in events(server, "crash"))
     # Container GC keeps the newest exited container (and its log) next to the current one, no more.
     log_dir = next((server.data_dir / "logs").glob(f"default_crash_{obj['metadata']['uid']}")) / "crash"
-    wait_until(lambda: len(list(log_dir.iterdir())) <= 2, 10)
+    until_sync(lambda: len(list(log_dir.iterdir())) <= 2, 10)
 
 
 # -- 4. init containers -----------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_init_containers_run_in_order_and_a_failing_one_blocks_the_pod(server: S
     assert container_status(failed, "bad", "initContainerStatuses")["state"]["terminated"]["exitCode"] == 3
     assert "running" not in container_status(failed, "app")["state"]
 
-    wait_until(lambda: status_column(server, "init-always") == "Init:CrashLoopBackOff", 20)
+    until_sync(lambda: status_column(server, "init-always") == "Init:CrashLoopBackOff", 20)
     obj = pod_json(server, "init-always")
     assert obj["status"]["phase"] == "Pending"
     assert container_status(obj, "app")["state"]["waiting"]["reason"] == "PodInitializing"
@@ -265,7 +265,7 @@ def test_kill_9_of_the_agent_leaves_containers_running_and_status_intact(server:
 
     deleted = time.monotonic()
     server.kubectl("delete", "pod", "slow-stop", "--wait=false")
-    wait_until(lambda: status_column(server, "slow-stop") == "Terminating", 5)
+    until_sync(lambda: status_column(server, "slow-stop") == "Terminating", 5)
     time.sleep(3)  # the agent is in the middle of the slow stop when it dies: that is the point
     server.kill()
     assert runc_state(cid) == "running"
@@ -307,8 +307,8 @@ def test_bad_input_gets_the_kubelets_reasons_and_other_pods_still_run(server: Se
         return str((state.get("waiting") or {}).get("reason", ""))
 
     # The first failure shows ErrImagePull; while the next try waits, ImagePullBackOff (kubelet's way).
-    wait_until(lambda: waiting_reason("no-image") in ("ErrImagePull", "ImagePullBackOff"), 15)
-    wait_until(lambda: waiting_reason("no-image") == "ImagePullBackOff", 15)
+    until_sync(lambda: waiting_reason("no-image") in ("ErrImagePull", "ImagePullBackOff"), 15)
+    until_sync(lambda: waiting_reason("no-image") == "ImagePullBackOff", 15)
     assert status_column(server, "no-image") == "ImagePullBackOff"
     assert any(r == "BackOff" and "Back-off pulling image" in m for _t, r, m in events(server, "no-image"))
     assert any(t == "Warning" and r == "Failed" and "registry.invalid/nothing:1" in m
@@ -320,12 +320,12 @@ def test_bad_input_gets_the_kubelets_reasons_and_other_pods_still_run(server: Se
     assert status_column(server, "no-command") == "StartError"
     assert any(t == "Warning" and r == "Failed" and m.startswith("Error: ") for t, r, m in events(server, "no-command"))
 
-    wait_until(lambda: waiting_reason("no-env-source") == "CreateContainerConfigError", 15)
+    until_sync(lambda: waiting_reason("no-env-source") == "CreateContainerConfigError", 15)
     message = container_status(pod_json(server, "no-env-source"), "c")["state"]["waiting"]["message"]
     assert message == 'configmap "missing-env" not found'
     assert status_column(server, "no-env-source") == "CreateContainerConfigError"
 
-    wait_until(lambda: any(r == "FailedMount" for _t, r, _m in events(server, "no-volume-source")), 15)
+    until_sync(lambda: any(r == "FailedMount" for _t, r, _m in events(server, "no-volume-source")), 15)
     assert status_column(server, "no-volume-source") == "ContainerCreating"
     assert pod_json(server, "no-volume-source")["status"]["phase"] == "Pending"
 
@@ -346,12 +346,12 @@ def test_kubectl_logs_options(server: ServerProcess) -> None:
                     "echo attempt-$n; [ $n -ge 2 ] && exec sleep 3600; exit 1", volumeMounts=state)
     apply(server, pod("again", again, volumes=[{"name": "state", "emptyDir": {}}]))
 
-    wait_until(lambda: status_column(server, "counter") == "Running", 20, interval=0.1)
+    until_sync(lambda: status_column(server, "counter") == "Running", 20, interval=0.1)
     follow = server.kubectl("logs", "-f", "counter", timeout=20)  # returns once the container exits
     assert follow.stdout.splitlines() == ["n-1", "n-2", "n-3"]
 
     wait_ready(server, "talker")
-    wait_until(lambda: logs(server, "talker", "-c", "a").count("\n") == 5, 10)
+    until_sync(lambda: logs(server, "talker", "-c", "a").count("\n") == 5, 10)
     assert logs(server, "talker", "-c", "b") == "b-only\n"
     assert logs(server, "talker", "-c", "a", "--tail", "2") == "a-4\na-5\n"
     stamped = logs(server, "talker", "-c", "b", "--timestamps")

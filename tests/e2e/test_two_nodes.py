@@ -10,6 +10,7 @@ nothing is left on the host: no runc container, conmon process, mount or veth of
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from collections import Counter
@@ -27,9 +28,9 @@ from tests.e2e.pods import (
     busybox,
     host_leftovers,
     node_server,
-    wait_until,
 )
 from tests.support.server import ServerProcess
+from tests.support.wait import until_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -66,10 +67,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             # Workloads first (their controllers would replace deleted pods), then whatever is left.
             srv.kubectl("delete", "deployments,daemonsets", "--all", "--wait=false")
             srv.kubectl("delete", "pods", "--all", "--grace-period=0", "--wait=false")
-            wait_until(lambda: not srv.kubectl("get", "pods", "-A", "-o", "name").stdout.strip(), 60)
+            until_sync(lambda: not srv.kubectl("get", "pods", "-A", "-o", "name").stdout.strip(), 60)
             # A pod deleted with no grace period leaves the API at once; its agent tears it down after.
             left = [(srv.data_dir, first_instance, srv.agent.bridge), (agent.data_dir, agent.instance, agent.bridge)]
-            wait_until(lambda: not any(host_leftovers(*where) for where in left), 30, fail=False)
+            with contextlib.suppress(AssertionError):  # judged on the next line
+                until_sync(lambda: not any(host_leftovers(*where) for where in left), 30)
             assert [host_leftovers(*where) for where in left] == [[], []]
         finally:
             next(second_harness, None)  # stops the second agent, removes its bridge
@@ -108,7 +110,7 @@ def running(pod: dict[str, Any]) -> bool:
 
 
 def wait_running(cluster: Cluster, app: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-    wait_until(lambda: sum(map(running, pods(cluster, app))) == count == len(pods(cluster, app)), timeout)
+    until_sync(lambda: sum(map(running, pods(cluster, app))) == count == len(pods(cluster, app)), timeout)
     return pods(cluster, app)
 
 
@@ -118,7 +120,7 @@ def per_node(found: list[dict[str, Any]]) -> Counter[str]:
 
 def delete_and_wait(cluster: Cluster, kind: str, name: str) -> None:
     cluster.kubectl("delete", kind, name, "--wait=false")
-    wait_until(lambda: not pods(cluster, name), 60)
+    until_sync(lambda: not pods(cluster, name), 60)
 
 
 # -- the story ------------------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def test_deployment_of_six_spreads_three_and_three(cluster: Cluster) -> None:
         assert p["status"]["podIP"].startswith(second_net) == (p["spec"]["nodeName"] == cluster.second)
     # Logs come from the right node's kubelet endpoint.
     on_second = next(p["metadata"]["name"] for p in found if p["spec"]["nodeName"] == cluster.second)
-    wait_until(lambda: cluster.kubectl("logs", on_second, check=False).stdout.strip() == on_second, 10)
+    until_sync(lambda: cluster.kubectl("logs", on_second, check=False).stdout.strip() == on_second, 10)
     delete_and_wait(cluster, "deployment", "spread")
 
 
@@ -154,7 +156,7 @@ def test_daemonset_runs_one_pod_per_node(cluster: Cluster) -> None:
                                     "template": template("everywhere")}})
     found = wait_running(cluster, "everywhere", 2)
     assert per_node(found) == {cluster.first: 1, cluster.second: 1}
-    wait_until(lambda: json.loads(cluster.kubectl("get", "ds", "everywhere", "-o", "json").stdout)
+    until_sync(lambda: json.loads(cluster.kubectl("get", "ds", "everywhere", "-o", "json").stdout)
                .get("status", {}).get("numberReady") == 2, 30)
     # Settled: still exactly one each, not one more.
     assert per_node(pods(cluster, "everywhere")) == {cluster.first: 1, cluster.second: 1}

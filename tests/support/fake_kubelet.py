@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, Informer, object_key
 from pocketkube.tasks import cancel_and_wait
 
-Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from pocketkube.agent import labels
 from pocketkube.agent.backoff import Backoff, BackoffKey, go_duration
+from pocketkube.api import podutil
 from pocketkube.api.meta import parse_time
 from pocketkube.runtime.base import ContainerState, ContainerStatus, Sandbox, SandboxState
 
@@ -191,8 +192,7 @@ class _Planner:
     def plan(self) -> PodActions:
         a = self.actions
         meta = self.pod.get("metadata") or {}
-        phase = (self.pod.get("status") or {}).get("phase")
-        if meta.get("deletionTimestamp") or phase in ("Succeeded", "Failed"):
+        if meta.get("deletionTimestamp") or podutil.is_pod_terminal(dict(self.pod)):
             a.grace_period = remaining_grace_period(self.pod, self.now)
             self.kill_pod("pod is being deleted" if meta.get("deletionTimestamp") else "pod is terminal")
             return a

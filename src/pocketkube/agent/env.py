@@ -25,12 +25,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from pocketkube.api.obj import Obj
 from pocketkube.api.quantity import parse_quantity
 
 CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
 CREATE_CONTAINER_ERROR = "CreateContainerError"
 
-Json = dict[str, Any]
+Json = Obj  # a pod or container spec, as decoded JSON
 
 
 class ContainerConfigError(Exception):

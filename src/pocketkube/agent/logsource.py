@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from pocketkube.agent import labels
 from pocketkube.agent.actions import name_of
 from pocketkube.agent.server import LogTarget
+from pocketkube.api.obj import Obj
 from pocketkube.client.informer import Informer
 from pocketkube.runtime.base import ContainerState, RuntimeService, RuntimeServiceError
-
-Obj = dict[str, Any]
 
 
 class LogFinder:

@@ -15,14 +15,13 @@ import platform
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client.rest import ApiClient
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 NODES = resources.require("", "v1", "nodes")
 LEASES = resources.require("coordination.k8s.io", "v1", "leases")
 

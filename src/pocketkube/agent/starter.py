@@ -22,6 +22,7 @@ from pocketkube.agent import labels
 from pocketkube.agent.containers import resolve_container
 from pocketkube.agent.env import ConfigSources, ContainerConfigError
 from pocketkube.agent.logs import container_log_path
+from pocketkube.api.obj import Obj
 from pocketkube.images.base import ImageError, ImageService, Snapshotter
 from pocketkube.runtime.base import (
     ContainerConfig,
@@ -32,7 +33,6 @@ from pocketkube.runtime.base import (
     Sandbox,
 )
 
-Obj = dict[str, Any]
 SNAPSHOT_ANNOTATION = "io.pocketkube.snapshot"
 
 

@@ -18,14 +18,13 @@ from pocketkube.agent.executor import PodExecutor, PodState, VolumeError
 from pocketkube.agent.pleg import Pleg, PodRuntime
 from pocketkube.agent.pod_workers import FINISHED
 from pocketkube.agent.status import StatusManager, generate_pod_status
-from pocketkube.api import meta
+from pocketkube.api import meta, podutil
 from pocketkube.api.obj import Obj
 from pocketkube.client.events import EventRecorder
 from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.runtime.base import ContainerState, SandboxState
 
 RETRY_FAILED_START = 2.0  # a config error (missing ConfigMap…) is retried this soon
-TERMINAL = ("Succeeded", "Failed")
 
 
 class PodSync:
@@ -74,7 +73,8 @@ class PodSync:
         written = await self._write_status(pod, view, actions, state, started)
         removed = await self.executor.collect_garbage(view)
         self.pleg.forget_containers(uid, removed)
-        if written.get("phase") in TERMINAL and not actions.kill_pod and _phase(self.status.latest(found)) in TERMINAL:
+        if (podutil.is_phase_terminal(written.get("phase")) and not actions.kill_pod
+                and podutil.is_pod_terminal(self.status.latest(found))):
             return 0.0  # the pod just ended: kill what is left (sidecars) and release its IP now
         if state.failures:
             return RETRY_FAILED_START
@@ -124,7 +124,3 @@ def _acts(actions: PodActions) -> bool:
     """Whether executing `actions` changes the runtime (so the status needs a fresh view)."""
     return bool(actions.create_sandbox or actions.containers_to_kill or actions.ephemeral_to_start
                 or actions.init_to_start or actions.containers_to_start)
-
-
-def _phase(pod: Obj) -> str:
-    return str((pod.get("status") or {}).get("phase") or "")

@@ -6,12 +6,9 @@ form) seen through two APIs whose field names differ, as in kube-apiserver.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pocketkube.api import resources
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
-
-Obj = dict[str, Any]
 
 # events.k8s.io/v1 field → core/v1 field
 _EVENT_FIELDS = {

@@ -5,11 +5,9 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from pocketkube.api.hashing import SAFE_ALPHABET
-
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
 
 MAX_GENERATED_NAME_PREFIX = 58  # 63 - 5 random characters
 

@@ -4,18 +4,16 @@ managed fields. One place, so create, update, patch and apply cannot drift apart
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
 from pocketkube.api import errors, meta
 from pocketkube.api.defaults import apply_defaults
 from pocketkube.api.fieldcheck import prune_unknown_fields, strict_error_message, unknown_fields, warning
+from pocketkube.api.obj import Obj
 from pocketkube.api.patch.managed_fields import update_managed_fields
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.api.validation import validate_create, validate_status_update, validate_update
-
-Obj = dict[str, Any]
 
 
 @dataclass

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from typing import Any
 
 import orjson
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.storage import Store
-
-Obj = dict[str, Any]
 
 SERVICES_PREFIX = "/registry/core/services/"
 NODE_PORT_RANGE = range(30000, 32768)

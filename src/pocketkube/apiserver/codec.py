@@ -12,9 +12,8 @@ import orjson
 import yaml
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.storage import KeyValue
-
-Obj = dict[str, Any]
 
 MAX_REQUEST_BYTES = 3 * 1024 * 1024  # kube-apiserver's limit for a request body
 

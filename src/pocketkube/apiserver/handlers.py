@@ -13,6 +13,7 @@ from aiohttp import web
 
 from pocketkube.api import errors, meta
 from pocketkube.api.conversion import needs_conversion, stored_resource, to_external, to_internal
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.apiserver import admission, codec, negotiation, subresources
 from pocketkube.apiserver.admission import WriteOptions
@@ -22,8 +23,6 @@ from pocketkube.apiserver.patching import patch
 from pocketkube.apiserver.registry import Registry, check_type
 from pocketkube.apiserver.requestinfo import RequestInfo
 from pocketkube.apiserver.watching import ObjectWatch, WatchEvent, start_watch
-
-Obj = dict[str, Any]
 
 JSON = "application/json"
 BOOKMARK_INTERVAL = 10.0

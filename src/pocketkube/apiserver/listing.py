@@ -15,12 +15,11 @@ from typing import Any
 import orjson
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.api.selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
 from pocketkube.apiserver import codec
 from pocketkube.storage import CompactedError, FutureRevisionError, Store
-
-Obj = dict[str, Any]
 
 
 @dataclass

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.api.tables import build_table
-
-Obj = dict[str, Any]
 
 
 def _accepts(accept: str) -> list[dict[str, str]]:

@@ -15,9 +15,9 @@ import aiohttp
 from aiohttp import web
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.apiserver.registry import Registry
 
-Obj = dict[str, Any]
 NODES = resources.require("", "v1", "nodes")
 PODS = resources.require("", "v1", "pods")
 _PASSED = ("follow", "previous", "tailLines", "sinceSeconds", "sinceTime", "timestamps", "limitBytes")

@@ -11,6 +11,7 @@ from typing import Any
 
 from pocketkube.api import errors, meta
 from pocketkube.api.conversion import stored_resource, to_external, to_internal
+from pocketkube.api.obj import Obj
 from pocketkube.api.patch.json_patch import apply_json_patch
 from pocketkube.api.patch.merge_patch import apply_merge_patch
 from pocketkube.api.patch.strategic import apply_strategic_merge_patch
@@ -18,8 +19,6 @@ from pocketkube.api.resources import ResourceInfo
 from pocketkube.apiserver import admission, codec
 from pocketkube.apiserver.admission import WriteOptions
 from pocketkube.apiserver.registry import Registry
-
-Obj = dict[str, Any]
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"

@@ -11,9 +11,9 @@ import asyncio
 import copy
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from pocketkube.api import errors, meta
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.apiserver import admission, codec
 from pocketkube.apiserver.admission import WriteOptions
@@ -21,7 +21,6 @@ from pocketkube.apiserver.allocators import ServiceAllocator
 from pocketkube.apiserver.strategy import Strategy, strategy_for
 from pocketkube.storage import ConflictError, KeyExistsError, KeyNotFoundError, Store
 
-Obj = dict[str, Any]
 Mutation = Callable[[Obj], Obj]
 
 _RETRIES = 16

@@ -8,12 +8,10 @@ changes bump metadata.generation, whether deletion is graceful (pods), and what 
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from pocketkube.api.defaults import job_prepare_for_create
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
-
-Obj = dict[str, Any]
 
 # Status subresource writes may not touch these metadata fields (ResetObjectMetaForStatus).
 _STATUS_KEEPS_META = ("labels", "annotations", "finalizers", "ownerReferences", "deletionTimestamp",

@@ -7,17 +7,15 @@ compare-and-swap writes rather than storing anything of their own.
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from pocketkube.api import errors, meta
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.api.selectors import selector_to_string
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.admission import WriteOptions
 from pocketkube.apiserver.patching import apply_patch, patch_type
 from pocketkube.apiserver.registry import Registry
-
-Obj = dict[str, Any]
 
 
 def status_success(resource: ResourceInfo | None = None, name: str = "", uid: str = "",

@@ -9,18 +9,16 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 from weakref import WeakKeyDictionary
 
 import orjson
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.apiserver import codec
 from pocketkube.apiserver.listing import ListOptions
 from pocketkube.storage import CompactedError, Event, FutureRevisionError, KeyValue, Store, Watch
-
-Obj = dict[str, Any]
 
 
 @dataclass

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client.rest import ApiClient
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 EVENTS = resources.require("", "v1", "events")
 
 

@@ -11,16 +11,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.client.rest import ApiClient
 
 log = logging.getLogger(__name__)
-
-Obj = dict[str, Any]
 
 
 def object_key(obj: Obj) -> str:

@@ -16,9 +16,8 @@ import orjson
 import yaml
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 A key added while it is being processed is handed out again once `done` is called, never to two
 workers at once; adding a key that is already waiting does nothing (keys, not events, are queued:
 reconcile reads the current state anyway).
+
+`add_after` waits on the queue's clock (a deadline, minReadySeconds running out), so a test that
+moves a fake clock fires it; on the real clock it is a plain loop timer. Retries after a failure
+(`add_rate_limited`) always wait in real time: a fake clock must never hold back a retry.
 """
 
 from __future__ import annotations
@@ -10,22 +14,26 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+from pocketkube.clock import REAL_CLOCK, Clock, RealClock
+
 
 class ShutDown(Exception):
     pass
 
 
 class WorkQueue:
-    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0):
+    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0, clock: Clock = REAL_CLOCK):
         self._queue: deque[str] = deque()
         self._dirty: set[str] = set()
         self._processing: set[str] = set()
         self._failures: dict[str, int] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._waits: dict[str, tuple[float, asyncio.Task[None]]] = {}  # key → (when, on the clock; wake-up)
         self._wakeup = asyncio.Event()
         self._shutting_down = False
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.clock = clock
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -39,10 +47,29 @@ class WorkQueue:
             self._wakeup.set()
 
     def add_after(self, key: str, delay: float) -> None:
-        """Add later; an earlier pending add_after of the same key wins."""
+        """Add `delay` seconds later on the clock; an earlier pending add_after of the same key wins."""
         if delay <= 0:
             self.add(key)
             return
+        if isinstance(self.clock, RealClock):
+            self._add_later(key, delay)
+            return
+        when = self.clock.now() + delay
+        pending = self._waits.get(key)
+        if pending is not None:
+            if pending[0] <= when:
+                return
+            pending[1].cancel()
+        self._waits[key] = (when, asyncio.create_task(self._wake(key, when)))
+
+    async def _wake(self, key: str, when: float) -> None:
+        # Measured from `when`, not from the task's start: the clock may move before the task runs.
+        await self.clock.sleep(when - self.clock.now())
+        self._waits.pop(key, None)
+        self.add(key)
+
+    def _add_later(self, key: str, delay: float) -> None:
+        """Add `delay` real seconds later, on a loop timer."""
         loop = asyncio.get_running_loop()
         existing = self._timers.get(key)
         when = loop.time() + delay
@@ -59,7 +86,7 @@ class WorkQueue:
     def add_rate_limited(self, key: str) -> None:
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
-        self.add_after(key, min(self.max_delay, self.base_delay * (2 ** failures)))
+        self._add_later(key, min(self.max_delay, self.base_delay * (2 ** failures)))
 
     def forget(self, key: str) -> None:
         self._failures.pop(key, None)
@@ -89,4 +116,7 @@ class WorkQueue:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+        for _, wake in self._waits.values():
+            wake.cancel()
+        self._waits.clear()
         self._wakeup.set()

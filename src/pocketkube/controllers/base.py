@@ -3,7 +3,9 @@
 Handlers only enqueue keys (`enqueue`, `enqueue_owner`); `reconcile` reads the current state from
 the informer caches, compares desired with actual, and writes — safe to run twice. A reconcile
 that raises is retried with backoff (409 conflicts included: the next run re-reads); one that
-returns a number of seconds is run again after that long (e.g. minReadySeconds, deadlines).
+returns a number of seconds is run again after that long (e.g. minReadySeconds, deadlines),
+measured on the controller's clock, which also gives its "now": a test moves a fake clock instead
+of waiting.
 """
 
 from __future__ import annotations
@@ -11,16 +13,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.client.events import EventRecorder
 from pocketkube.client.informer import Handlers, Informer, object_key, shared_informers
 from pocketkube.client.rest import ApiClient
 from pocketkube.client.runner import run_workers
 from pocketkube.client.workqueue import WorkQueue
+from pocketkube.clock import REAL_CLOCK, Clock
 
 log = logging.getLogger(__name__)
-
-Obj = dict[str, Any]
 
 
 def controller_of(obj: Obj) -> Obj | None:
@@ -43,9 +45,10 @@ class Controller:
     name = "controller"
     workers = 2
 
-    def __init__(self, client: ApiClient):
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
         self.client = client
-        self.queue = WorkQueue()
+        self.clock = clock
+        self.queue = WorkQueue(clock=clock)
         self.recorder = EventRecorder(client, self.name)
         self.informers: list[Informer] = []
 

@@ -18,6 +18,7 @@ from pocketkube.controllers.job import JobController
 from pocketkube.controllers.namespace import NamespaceController
 from pocketkube.controllers.replicaset import ReplicaSetController
 from pocketkube.controllers.statefulset import StatefulSetController
+from pocketkube.controllers.tainteviction import TaintEvictionController
 from pocketkube.controllers.volumes import LocalPathProvisioner, PersistentVolumeController
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 CONTROLLERS: tuple[Callable[[ApiClient], Controller], ...] = (
     ReplicaSetController, DeploymentController, StatefulSetController, GarbageCollector, NamespaceController,
-    JobController, CronJobController, DaemonSetController, PersistentVolumeController)
+    JobController, CronJobController, DaemonSetController, PersistentVolumeController, TaintEvictionController)
 
 
 async def _supervise(make: Callable[[ApiClient], Controller], client: ApiClient) -> None:

@@ -23,8 +23,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from pocketkube.images.base import DigestMismatch, Image, ImageError
-from pocketkube.images.reference import InvalidReference, normalize
+from pocketkube.images.base import DigestMismatch, Image, ImageError, InvalidReference
+from pocketkube.images.reference import normalize
 from pocketkube.images.store import ContentStore, canonical_json, sha256_bytes
 
 MEDIA_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -29,8 +29,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from pocketkube.images.base import DigestMismatch, Image, ImageConfig, ImageError, ImageNotFound
-from pocketkube.images.reference import InvalidReference, id_prefix, parse_reference
+from pocketkube.images.base import (
+    DigestMismatch,
+    Image,
+    ImageConfig,
+    ImageError,
+    ImageNotFound,
+    InvalidReference,
+)
+from pocketkube.images.reference import id_prefix, parse_reference
 from pocketkube.images.unpack import unpack_layer
 
 SNAPSHOTS_DIR = "snapshots"

@@ -94,7 +94,9 @@ async def invoke(binary: str, command: str, config: dict[str, Any], inv: Invocat
                            str(parsed.get("details", "")))
         text = (err or out).decode(errors="replace").strip()
         raise CNIError(plugin, command, 999, f"exit status {done.returncode}", text)
-    if out.strip() and not isinstance(parsed, dict):
+    if not out.strip():
+        return None
+    if not isinstance(parsed, dict):
         raise CNIError(plugin, command, 999, "output is not a JSON object", out.decode(errors="replace")[:200])
     return parsed
 

@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from pocketkube.api.obj import Obj
+from pocketkube.api.scheduling.nodeaffinity import RequiredNodeAffinity
+from pocketkube.api.scheduling.taints import pod_tolerations
 from pocketkube.scheduler import podaffinity, spread
-from pocketkube.scheduler.affinity import REASON_NODE_AFFINITY, matches_node
+from pocketkube.scheduler.affinity import REASON_NODE_AFFINITY, required_affinity
 from pocketkube.scheduler.fit import Resources, fit_reasons, pod_requests
 from pocketkube.scheduler.nodeinfo import NodeInfo, host_ports
-from pocketkube.scheduler.taints import pod_tolerations, taint_reason, unschedulable_reason, untolerated_taint
-
-Obj = dict[str, Any]
+from pocketkube.scheduler.taints import taint_reason, unschedulable_reason, untolerated_taint
 
 REASON_PORTS = "node(s) didn't have free ports for the requested pod ports"
 NO_NODES = "no nodes available to schedule pods"
@@ -50,6 +50,7 @@ class CycleState:
     ports: list[tuple[str, str, int]]
     affinity: podaffinity.AffinityState
     spread: spread.SpreadState
+    node_affinity: RequiredNodeAffinity
     namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
@@ -57,7 +58,7 @@ def prepare(pod: Obj, nodes: list[NodeInfo],
             namespace_labels: Mapping[str, Mapping[str, str]] | None = None) -> CycleState:
     return CycleState(pod, pod_tolerations(pod), pod_requests(pod), host_ports(pod),
                       podaffinity.prepare(pod, nodes, namespace_labels), spread.prepare(pod, nodes),
-                      dict(namespace_labels or {}))
+                      required_affinity(pod), dict(namespace_labels or {}))
 
 
 def _ports_conflict(wanted: list[tuple[str, str, int]], used: Counter[tuple[str, str, int]]) -> bool:
@@ -78,7 +79,7 @@ def filter_node(state: CycleState, info: NodeInfo) -> Failure | None:
     taint = untolerated_taint(info.taints, state.tolerations)
     if taint is not None:
         return Failure([taint_reason(taint)], False)
-    if not matches_node(state.pod, info.labels, info.name):
+    if not state.node_affinity.matches(info.labels, info.name):
         return Failure([REASON_NODE_AFFINITY], False)
     if state.ports and _ports_conflict(state.ports, info.ports):
         return Failure([REASON_PORTS], True)

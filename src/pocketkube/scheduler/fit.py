@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.api.quantity import to_bytes, to_millicores
-
-Obj = dict[str, Any]
-
 
 DEFAULT_MILLI_CPU = 100  # kube's non-zero defaults for scoring (schedutil.DefaultMilliCPURequest)
 DEFAULT_MEMORY = 200 * 1024 * 1024
@@ -99,10 +97,6 @@ def node_ready(node: Obj) -> bool:
         if condition.get("type") == "Ready":
             return bool(condition.get("status") == "True")
     return False
-
-
-def is_terminal(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
 def fit_reasons(want: Resources, requested: Resources, allocatable: Resources) -> list[str]:

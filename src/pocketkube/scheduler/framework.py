@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.scheduler import filters, scores
 from pocketkube.scheduler.nodeinfo import NodeInfo
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)

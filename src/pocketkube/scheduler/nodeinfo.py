@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from pocketkube.scheduler.fit import Resources, is_terminal, node_allocatable, pod_requests
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_terminal
+from pocketkube.scheduler.fit import Resources, node_allocatable, pod_requests
 from pocketkube.scheduler.taints import node_taints
 
-Obj = dict[str, Any]
 HostPort = tuple[str, str, int]  # (hostIP, protocol, hostPort)
 
 
@@ -142,7 +142,7 @@ class ClusterCache:
             return
         self.assumed.discard(key)
         self.remove_pod(key)
-        if not is_terminal(pod):
+        if not is_pod_terminal(pod):
             self._pod_node[key] = node
             self.infos.setdefault(node, NodeInfo(node)).add_pod(key, pod)
 

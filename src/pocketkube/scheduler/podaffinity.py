@@ -18,13 +18,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from pocketkube.api.errors import StatusError
+from pocketkube.api.obj import Obj
 from pocketkube.api.selectors import LabelSelector, Requirement, nothing, selector_from_object
 from pocketkube.scheduler.nodeinfo import NodeInfo, has_pod_affinity
 
-Obj = dict[str, Any]
 Domain = tuple[str, str]
 HOSTNAME = "kubernetes.io/hostname"
 HARD_POD_AFFINITY_WEIGHT = 1

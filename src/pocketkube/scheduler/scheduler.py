@@ -14,18 +14,18 @@ import logging
 from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_terminal
 from pocketkube.client.events import EventRecorder
 from pocketkube.client.informer import Handlers, object_key, shared_informers
 from pocketkube.client.rest import ApiClient
 from pocketkube.client.runner import run_workers
 from pocketkube.client.workqueue import WorkQueue
-from pocketkube.scheduler.fit import is_terminal
 from pocketkube.scheduler.framework import schedule_pod
 from pocketkube.scheduler.nodeinfo import ClusterCache
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
 NAMESPACES = resources.require("", "v1", "namespaces")
@@ -35,7 +35,7 @@ SCHEDULER_NAME = "default-scheduler"
 
 def wants_scheduling(pod: Obj) -> bool:
     spec = pod.get("spec") or {}
-    return (not spec.get("nodeName") and not meta.is_being_deleted(pod) and not is_terminal(pod)
+    return (not spec.get("nodeName") and not meta.is_being_deleted(pod) and not is_pod_terminal(pod)
             and spec.get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME
             and not spec.get("schedulingGates"))
 
@@ -77,7 +77,7 @@ class Scheduler:
         self.cache.update_pod(pod)
         bound = bool((pod.get("spec") or {}).get("nodeName"))
         if bound:
-            if not was_bound or _labels(old) != _labels(pod) or is_terminal(pod) != is_terminal(old):
+            if not was_bound or _labels(old) != _labels(pod) or is_pod_terminal(pod) != is_pod_terminal(old):
                 self._retry_unschedulable(pod)
             return
         if not wants_scheduling(pod):

@@ -9,16 +9,13 @@ order (kube picks among ties at random; determinism makes tests and debugging si
 
 from __future__ import annotations
 
-from typing import Any
-
 from pocketkube.scheduler import podaffinity, spread
-from pocketkube.scheduler.affinity import has_preferred, preferred_score
+from pocketkube.scheduler.affinity import has_preferred, preferred_terms
 from pocketkube.scheduler.filters import CycleState
 from pocketkube.scheduler.fit import Resources, pod_requests
 from pocketkube.scheduler.nodeinfo import NodeInfo
 from pocketkube.scheduler.taints import intolerable_prefer_no_schedule
 
-Obj = dict[str, Any]
 MAX = 100
 WEIGHTS = {"TaintToleration": 3, "NodeAffinity": 2, "PodTopologySpread": 2, "InterPodAffinity": 2,
            "NodeResourcesFit": 1, "NodeResourcesBalancedAllocation": 1}
@@ -78,8 +75,8 @@ def score_nodes(state: CycleState, feasible: list[NodeInfo], all_nodes: list[Nod
         "PodTopologySpread": spread.scores(pod, feasible, all_nodes),
     }
     if has_preferred(pod):
-        plugins["NodeAffinity"] = default_normalize(
-            {n.name: preferred_score(pod, n.labels, n.name) for n in feasible})
+        preferred = preferred_terms(pod)
+        plugins["NodeAffinity"] = default_normalize({n.name: preferred.score(n.labels, n.name) for n in feasible})
     if state.affinity.scoring:
         plugins["InterPodAffinity"] = min_max_normalize(
             {n.name: podaffinity.raw_score(state.affinity, n) for n in feasible})

@@ -20,16 +20,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pocketkube.api.errors import StatusError
+from pocketkube.api.obj import Obj
+from pocketkube.api.scheduling.taints import pod_tolerations
 from pocketkube.api.selectors import LabelSelector, Requirement, selector_from_object
-from pocketkube.scheduler.affinity import matches_node
+from pocketkube.scheduler.affinity import required_affinity
 from pocketkube.scheduler.nodeinfo import NodeInfo, owner_uid
 from pocketkube.scheduler.podaffinity import topology_value
-from pocketkube.scheduler.taints import pod_tolerations, untolerated_taint
+from pocketkube.scheduler.taints import untolerated_taint
 
-Obj = dict[str, Any]
 ZONE = "topology.kubernetes.io/zone"
 HOSTNAME = "kubernetes.io/hostname"
 MAX_NODE_SCORE = 100
@@ -92,6 +92,7 @@ def constraints(pod: Obj) -> list[Constraint]:
 def _counts(pod: Obj, cs: list[Constraint], nodes: list[NodeInfo], require_all: bool) -> list[dict[str, int]]:
     """Per constraint: domain value → matching pods, over the nodes that count."""
     tolerations = pod_tolerations(pod)
+    affinity = required_affinity(pod)
     counts: list[dict[str, int]] = [{} for _ in cs]
     for info in nodes:
         if require_all and any(topology_value(info, c.key) is None for c in cs):
@@ -100,7 +101,7 @@ def _counts(pod: Obj, cs: list[Constraint], nodes: list[NodeInfo], require_all: 
             value = topology_value(info, c.key)
             if value is None:
                 continue
-            if c.honor_affinity and not matches_node(pod, info.labels, info.name):
+            if c.honor_affinity and not affinity.matches(info.labels, info.name):
                 continue
             if c.honor_taints and untolerated_taint(info.taints, tolerations) is not None:
                 continue

@@ -28,7 +28,6 @@ from pocketkube.client import ApiClient, ClientConfig
 from pocketkube.client.informer import shared_informers
 from pocketkube.client.runner import until_signalled
 from pocketkube.controllers.manager import run_controllers
-from pocketkube.scheduler.eviction import TaintEvictionController
 from pocketkube.scheduler.scheduler import Scheduler
 from pocketkube.server.kubeconfig import admin_kubeconfig
 from pocketkube.server.pki import Pki, ensure_pki
@@ -132,7 +131,6 @@ async def serve(config: ServerConfig, stop: asyncio.Event) -> None:
         client = ApiClient(ClientConfig.from_kubeconfig(config.kubeconfig_path, user_agent="pocketkube-server"))
         clients.append(client)
         tasks.append(asyncio.create_task(supervised("scheduler", Scheduler(client).run())))
-        tasks.append(asyncio.create_task(supervised("taint eviction", TaintEvictionController(client).run())))
         tasks.append(asyncio.create_task(supervised("controllers", run_controllers(client, config.data_dir / "volumes"))))
         if config.agent is not None:
             missing = missing_prerequisites()
@@ -181,8 +179,7 @@ def run_components(kubeconfig: Path, volumes_root: Path, scheduler: bool) -> Non
         client = ApiClient(ClientConfig.from_kubeconfig(kubeconfig, user_agent="pocketkube-controllers"))
         parts = [supervised("controllers", run_controllers(client, volumes_root))]
         if scheduler:
-            parts += [supervised("scheduler", Scheduler(client).run()),
-                      supervised("taint eviction", TaintEvictionController(client).run())]
+            parts.append(supervised("scheduler", Scheduler(client).run()))
         try:
             await until_signalled(asyncio.gather(*parts))
         finally:

@@ -93,8 +93,11 @@ async def check_compare_and_swap(store_factory: StoreFactory) -> None:
     try:
         first = await store.create(p + "k", b"1")
         second = await store.update(p + "k", b"2", expected_revision=first.mod_revision)
-        for stale_write in (lambda: store.update(p + "k", b"3", expected_revision=first.mod_revision),
-                            lambda: store.delete(p + "k", expected_revision=first.mod_revision)):
+        stale_writes: tuple[Callable[[], Awaitable[object]], ...] = (
+            lambda: store.update(p + "k", b"3", expected_revision=first.mod_revision),
+            lambda: store.delete(p + "k", expected_revision=first.mod_revision),
+        )
+        for stale_write in stale_writes:
             try:
                 await stale_write()
                 raise AssertionError("a write with a stale expected_revision succeeded")

@@ -10,7 +10,7 @@ import pytest
 
 from pocketkube.images import Image, LocalImageService, OverlaySnapshotter, build_busybox_image
 from pocketkube.images.mounts import MNT_DETACH, parse_mountinfo, umount
-from tests.integration.conftest import require_binary, require_root
+from tests.support import requires
 
 
 def mounts_under(path: Path) -> list[str]:
@@ -21,7 +21,7 @@ def mounts_under(path: Path) -> list[str]:
 
 @pytest.fixture()
 def images_root(tmp_path: Path) -> Iterator[Path]:
-    require_root()
+    requires.root()
     root = tmp_path / "images"
     try:
         yield root
@@ -43,5 +43,5 @@ def snapshotter(images_root: Path) -> OverlaySnapshotter:
 
 @pytest.fixture()
 async def busybox(service: LocalImageService) -> Image:
-    require_binary("busybox")
+    requires.binary("busybox")
     return await build_busybox_image(service)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from pocketkube.cli.main import main
 from pocketkube.images import ImageError, LocalImageService, OverlaySnapshotter
 from pocketkube.images.base import DigestMismatch
-from tests.integration.conftest import require_binary
+from tests.support import requires
 from tests.unit.images.builders import (
     config_blob,
     directory,
@@ -92,7 +92,7 @@ async def test_bad_archives(tmp_path: Path, service: LocalImageService) -> None:
 
 
 def test_cli(tmp_path: Path, images_root: Path) -> None:
-    require_binary("busybox")
+    requires.binary("busybox")
     data_dir = images_root.parent
     runner = CliRunner()
     built = runner.invoke(main, ["image", "busybox", "--data-dir", str(data_dir)])

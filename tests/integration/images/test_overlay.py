@@ -10,8 +10,8 @@ import pytest
 
 from pocketkube.images import Image, LocalImageService, OverlaySnapshotter, SnapshotError
 from pocketkube.images.overlay import mount_overlay, unmount_all
-from tests.integration.conftest import require_binary
 from tests.integration.images.conftest import mounts_under
+from tests.support import requires
 from tests.unit.images.builders import add_image, directory, file, make_tar
 
 
@@ -29,7 +29,7 @@ async def test_two_snapshots_are_isolated_and_the_image_is_untouched(
     assert (layer / "etc/passwd").read_text().startswith("root:x:0:0:")
     # the rootfs is a working busybox system
     script = "cat /tmp/hello; echo; echo $PATH; ls /bin | wc -l"
-    proc = await asyncio.create_subprocess_exec(require_binary("chroot"), one, "/bin/sh", "-c", script,
+    proc = await asyncio.create_subprocess_exec(requires.binary("chroot"), one, "/bin/sh", "-c", script,
                                                 stdout=asyncio.subprocess.PIPE, env={"PATH": "/bin"})
     stdout, _ = await proc.communicate()
     assert proc.returncode == 0
@@ -70,7 +70,7 @@ async def test_remove_unmounts_and_deletes(
         snapshotter: OverlaySnapshotter, busybox: Image, images_root: Path) -> None:
     rootfs = await snapshotter.prepare("gone", busybox)
     # a process whose cwd is inside keeps the mount busy: EBUSY is retried, then detached lazily
-    busy = await asyncio.create_subprocess_exec(require_binary("sleep"), "30", cwd=rootfs)
+    busy = await asyncio.create_subprocess_exec(requires.binary("sleep"), "30", cwd=rootfs)
     try:
         await snapshotter.remove("gone")
     finally:

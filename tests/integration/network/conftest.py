@@ -18,7 +18,7 @@ import pytest
 from pocketkube.network.cni import CNIPlugin
 from pocketkube.network.config import NetworkOptions
 from pocketkube.network.host import cleanup_bridge, cleanup_portmap_chains
-from tests.integration.conftest import require_binary, require_cni_plugin, require_root
+from tests.support import requires
 
 PLUGINS = ("bridge", "host-local", "portmap", "loopback")
 
@@ -34,10 +34,10 @@ def _free_subnet() -> str:
 
 @pytest.fixture()
 def net_opts(tmp_path: Path) -> Iterator[NetworkOptions]:
-    require_root()
+    requires.root()
     for tool in ("ip", "iptables", "nsenter", "busybox"):
-        require_binary(tool)
-    bin_dirs = tuple(sorted({str(Path(require_cni_plugin(p)).parent) for p in PLUGINS}))
+        requires.binary(tool)
+    bin_dirs = tuple(sorted({str(Path(requires.cni_plugin(p)).parent) for p in PLUGINS}))
     tag = uuid.uuid4().hex[:6]
     opts = NetworkOptions(
         network_name=f"pktest-{tag}",

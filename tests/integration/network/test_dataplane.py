@@ -16,6 +16,7 @@ from pocketkube.network.host import cleanup_bridge, cleanup_portmap_chains, link
 from pocketkube.network.netns import create_netns, delete_netns, exec_in_netns
 from pocketkube.network.result import host_interfaces
 from tests.integration.network.conftest import netns_name
+from tests.support.wait import until
 
 
 def pod(name: str) -> PodNetworkRef:
@@ -105,17 +106,12 @@ async def test_host_port_through_portmap_and_clean_teardown(net_opts: NetworkOpt
 
 
 async def wait_listening(host: str, port: int, within: float = 3.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.01)
-        else:
-            writer.close()
-            return
+    async def accepts() -> bool:
+        _, writer = await asyncio.open_connection(host, port)
+        writer.close()
+        return True
+
+    await until(accepts, within=within, interval=0.01)
 
 
 async def http_get(host: str, port: int) -> str:

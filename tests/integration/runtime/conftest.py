@@ -15,14 +15,14 @@ import pytest
 from pocketkube.runtime import testing as conformance
 from pocketkube.runtime.cgroups import detect
 from pocketkube.runtime.oci.service import OCIRuntime
-from tests.integration.conftest import require_binary, require_root
+from tests.support import requires
 
 
 @pytest.fixture(scope="session")
 def rootfs(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A minimal image: static busybox and a symlink per applet."""
-    require_root()
-    busybox = require_binary("busybox")
+    requires.root()
+    busybox = requires.binary("busybox")
     root = tmp_path_factory.mktemp("rootfs")
     os.chmod(root, 0o755)  # mktemp makes 0700; an image root is 0755, or non-root users cannot traverse "/"
     (root / "bin").mkdir()
@@ -80,9 +80,9 @@ def _leftovers(run_dir: str, runc_root: str, runc: str, cgroup_base: str) -> lis
 @pytest.fixture()
 def make_runtime(tmp_path: Path) -> Iterator[Callable[[], OCIRuntime]]:
     """OCIRuntime factory; every instance shares one tmp run dir and runc root (re-adoption)."""
-    require_root()
-    runc = require_binary("runc")
-    require_binary("conmon")
+    requires.root()
+    runc = requires.binary("runc")
+    requires.binary("conmon")
     instance = f"test-{uuid.uuid4().hex[:8]}"
     run_dir, runc_root = str(tmp_path / "run"), str(tmp_path / "runc")
     made: list[OCIRuntime] = []

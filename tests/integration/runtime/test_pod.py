@@ -14,7 +14,7 @@ from pathlib import Path
 from pocketkube.runtime import ContainerState, Mount, Resources, User
 from pocketkube.runtime import testing as conformance
 from pocketkube.runtime.oci.service import OCIRuntime
-from tests.integration.conftest import require_binary
+from tests.support import requires
 
 CRI_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) (stdout|stderr) (F|P) (.*)$")
 
@@ -29,7 +29,7 @@ def log_messages(path: str) -> list[str]:
 async def test_two_containers_share_network_hostname_and_shm(
         make_runtime: Callable[[], OCIRuntime], workloads: conformance.Workloads) -> None:
     rt = make_runtime()
-    nsenter, ip = require_binary("nsenter"), require_binary("ip")
+    nsenter, ip = requires.binary("nsenter"), requires.binary("ip")
     sandbox = await rt.run_pod_sandbox(conformance.sandbox_config("web-pod"))
     try:
         # CNI's loopback plugin does this in production; CNI is not this layer's job.

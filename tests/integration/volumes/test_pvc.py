@@ -4,25 +4,24 @@ ApiSources; data written by one pod is there for its replacement."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pocketkube.agent.sources import ApiSources
 from pocketkube.agent.volumes import VolumeError, VolumeManager
 from pocketkube.api import resources
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.volumes import LocalPathProvisioner, PersistentVolumeController
 from tests.support.fake_kubelet import running
 from tests.support.inprocess import inprocess_api
+from tests.support.wait import until
 
 pytestmark = pytest.mark.usefixtures("root")
 
 CLAIMS = resources.require("", "v1", "persistentvolumeclaims")
-Obj = dict[str, Any]
 
 
 def pod(uid: str, claim: str) -> Obj:
@@ -55,9 +54,12 @@ async def test_bound_claim_directory_survives_pod_replacement(tmp_path: Path) ->
             with pytest.raises(VolumeError) as unbound:
                 await manager.setup(pod("pod-a", "www-web-0"), sources)
             assert 'MountVolume.SetUp failed for volume "www"' in str(unbound.value)
-            async with asyncio.timeout(8):
-                while ((await client.get(CLAIMS, "www-web-0", "default")).get("status") or {}).get("phase") != "Bound":
-                    await asyncio.sleep(0.05)
+
+            async def bound() -> bool:
+                return bool(((await client.get(CLAIMS, "www-web-0", "default")).get("status") or {}).get(
+                    "phase") == "Bound")
+
+            await until(bound, within=8)
             claim = await client.get(CLAIMS, "www-web-0", "default")
 
             paths = await manager.setup(pod("pod-a", "www-web-0"), sources)

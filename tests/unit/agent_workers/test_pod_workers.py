@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 
 from pocketkube.agent.pod_workers import FINISHED, PodWorkers
-from tests.support.inprocess import eventually
+from tests.support.wait import until
 
 
 async def test_syncs_of_one_pod_never_overlap_and_pods_run_in_parallel() -> None:
@@ -25,11 +25,11 @@ async def test_syncs_of_one_pod_never_overlap_and_pods_run_in_parallel() -> None
         workers.poke("a")
         workers.poke("b")
         await asyncio.sleep(0.005)
-    await eventually(lambda: calls.count("a") >= 2 and calls.count("b") >= 2)
+    await until(lambda: calls.count("a") >= 2 and calls.count("b") >= 2)
     assert not overlap
     started = asyncio.get_running_loop().time()
     workers.poke("slow-neighbour-does-not-block")
-    await eventually(lambda: "slow-neighbour-does-not-block" in calls)
+    await until(lambda: "slow-neighbour-does-not-block" in calls)
     assert asyncio.get_running_loop().time() - started < 0.05
     await workers.stop()
 
@@ -48,5 +48,5 @@ async def test_wakeup_retry_and_finish() -> None:
 
     workers = PodWorkers(sync, max_retry_delay=0.05)
     workers.poke("p")
-    await eventually(lambda: "p" not in workers)
+    await until(lambda: "p" not in workers)
     assert calls == 3  # woke itself after 10 ms, retried after the failure, then finished

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.daemonset.nodes import pin_to_node, should_run, target_node
-
-Obj = dict[str, Any]
 
 
 def node(name: str = "n1", labels: dict[str, str] | None = None, taints: list[Obj] | None = None) -> Obj:

@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
+from pocketkube.api.obj import Obj
 from pocketkube.apiserver.registry import gc_finalizers
 from pocketkube.controllers.daemonset.rollout import HASH_LABEL, NodeState, plan
 from pocketkube.controllers.gc.plan import OwnerState, plan_dependent
 from pocketkube.controllers.job import logic
 
-Obj = dict[str, Any]
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pocketkube.api import meta
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.deployment import conditions as cond
 from pocketkube.controllers.deployment.hashing import HASH_LABEL, compute_hash, equal_ignore_hash
 from pocketkube.controllers.deployment.revisions import REVISION, set_new_rs_annotations, to_clean_up
 
-Obj = dict[str, Any]
 NOW = datetime(2024, 1, 1, 12, 0, 0, tzinfo=UTC)
 TEMPLATE = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "i:1"}]}}
 

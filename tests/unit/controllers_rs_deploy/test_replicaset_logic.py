@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_active, is_pod_available
 from pocketkube.api.selectors import selector_from_object
+from pocketkube.controllers.common.expectations import Expectations
+from pocketkube.controllers.common.ownership import claim
 from pocketkube.controllers.replicaset.controller import pod_from_template, slow_start_batches
-from pocketkube.controllers.replicaset.expectations import Expectations
-from pocketkube.controllers.replicaset.ownership import claim
-from pocketkube.controllers.replicaset.ranking import is_active, is_available, pods_to_delete
+from pocketkube.controllers.replicaset.ranking import pods_to_delete
 from pocketkube.controllers.replicaset.status import calculate_status, next_available_in
 
-Obj = dict[str, Any]
 NOW = datetime(2024, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
@@ -47,11 +47,11 @@ def test_deletion_order(pods: list[Obj], first: str) -> None:
 
 
 def test_active_and_available() -> None:
-    assert not is_active(pod("a", phase="Succeeded"))
-    assert not is_active(pod("a", deleting=True))
-    assert is_available(pod("a", ready_at="2024-01-01T11:59:50Z"), 5, NOW)
-    assert not is_available(pod("a", ready_at="2024-01-01T11:59:58Z"), 5, NOW)
-    assert not is_available(pod("a", ready_at=None), 0, NOW)
+    assert not is_pod_active(pod("a", phase="Succeeded"))
+    assert not is_pod_active(pod("a", deleting=True))
+    assert is_pod_available(pod("a", ready_at="2024-01-01T11:59:50Z"), 5, NOW)
+    assert not is_pod_available(pod("a", ready_at="2024-01-01T11:59:58Z"), 5, NOW)
+    assert not is_pod_available(pod("a", ready_at=None), 0, NOW)
 
 
 def test_status_counts_and_requeue_for_min_ready() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.deployment import rollout
 from pocketkube.controllers.deployment.rollout import (
     DESIRED_REPLICAS,
@@ -15,8 +16,6 @@ from pocketkube.controllers.deployment.rollout import (
     reconcile_old,
     resolve_fenceposts,
 )
-
-Obj = dict[str, Any]
 
 
 def deploy(replicas: int, surge: Any = "25%", unavailable: Any = "25%", kind: str = "RollingUpdate",

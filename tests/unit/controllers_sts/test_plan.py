@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.statefulset import identity, revision
 from pocketkube.controllers.statefulset.plan import Create, Delete, available_in, new_pod_revision, plan
 from pocketkube.controllers.statefulset.status import compute_status
 
-Obj = dict[str, Any]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -10,12 +10,12 @@ import pytest
 
 from pocketkube.agent.volumes.pvc import ClaimError, resolve
 from pocketkube.api.defaults import apply_defaults
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import require
 from pocketkube.api.tables import column_definitions, row_cells
 from pocketkube.api.validation import validate_create, validate_update
 from pocketkube.controllers.volumes import local_path, matching
 
-Obj = dict[str, Any]
 PV = require("", "v1", "persistentvolumes")
 PVC = require("", "v1", "persistentvolumeclaims")
 SC = require("storage.k8s.io", "v1", "storageclasses")

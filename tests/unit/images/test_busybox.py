@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import shutil
 import sys
 import tarfile
 
@@ -20,6 +19,7 @@ from pocketkube.images.busybox import (
     is_static_elf,
     version_tag,
 )
+from tests.support import requires
 from tests.unit.images.builders import sha
 
 FAKE = b"\x7fELF fake busybox"
@@ -78,8 +78,8 @@ def test_static_detection() -> None:
     assert not is_static_elf(b"#!/bin/sh\n")
 
 
-@pytest.mark.skipif(not shutil.which("busybox"), reason="no host busybox")
 def test_host_busybox_builds_the_same_digest_twice() -> None:
+    requires.binary("busybox")
     binary, applets, banner = host_busybox()
     assert is_static_elf(binary[:65536])
     assert "sh" in applets

@@ -11,9 +11,8 @@ import pytest
 
 from pocketkube.images.base import DigestMismatch, ImageError, UnsafeLayerError
 from pocketkube.images.unpack import OPAQUE_XATTR, clean_parts, unpack_layer
+from tests.support import requires
 from tests.unit.images.builders import Entry, directory, file, gz, hardlink, make_tar, sha, symlink
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="whiteouts are 0/0 char devices: mknod needs root")
 
 
 def unpack(tmp_path: Path, entries: list[Entry], compress: bool = False) -> Path:
@@ -122,8 +121,8 @@ def _is_whiteout(path: Path) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
-@needs_root
 def test_whiteouts_become_overlay_whiteouts(tmp_path: Path) -> None:
+    requires.root("whiteouts are 0/0 char devices: mknod needs root")
     root = unpack(tmp_path, [
         directory("etc"),
         file("etc/.wh.passwd"),
@@ -146,8 +145,8 @@ def test_whiteouts_become_overlay_whiteouts(tmp_path: Path) -> None:
         os.getxattr(root / "etc", OPAQUE_XATTR)
 
 
-@needs_root
 def test_ownership_preserved(tmp_path: Path) -> None:
+    requires.root("chown needs root")
     root = unpack(tmp_path, [file("owned", b"x", uid=1000, gid=2000), symlink("l", "owned")])
     assert (os.lstat(root / "owned").st_uid, os.lstat(root / "owned").st_gid) == (1000, 2000)
 

@@ -13,6 +13,7 @@ import pytest
 import uvloop
 
 from pocketkube import process
+from tests.support.wait import until
 
 LOOPS: dict[str, Callable[[Awaitable[Any]], Any]] = {
     "asyncio": lambda coro: asyncio.run(coro),  # type: ignore[arg-type]
@@ -103,8 +104,7 @@ def test_cancelling_kills_the_child(run_in: Callable[[Awaitable[Any]], Any], tmp
 
     async def go() -> None:
         task = asyncio.create_task(process.run(["sh", "-c", f"echo $$ > {pidfile}; exec sleep 30"]))
-        while not pidfile.exists() or not pidfile.read_text().strip():
-            await asyncio.sleep(0.01)
+        await until(lambda: pidfile.exists() and pidfile.read_text().strip())
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -13,6 +13,7 @@ from pocketkube.api import schema
 from pocketkube.api.protobuf import schema_data
 from pocketkube.api.protobuf.catalog import INLINE, REPEATED, message_for
 from pocketkube.api.resources import RESOURCES
+from tests.support import requires
 
 ROOT = Path(__file__).resolve().parents[3]
 KUBECTL = Path("/usr/lib/google-cloud-sdk/bin/kubectl.1.33")
@@ -60,8 +61,8 @@ def test_fields_are_well_formed_and_named_as_in_openapi(message: str) -> None:
             assert name in properties, f"{message}.{name}"
 
 
-@pytest.mark.skipif(not KUBECTL.exists(), reason="needs kubectl 1.33 (Google Cloud SDK), the generator's input")
 def test_generated_module_is_current(tmp_path: Path) -> None:
+    requires.path(KUBECTL, "kubectl 1.33 (Google Cloud SDK), the generator's input")
     fresh = tmp_path / "schema_data.py"
     subprocess.run([sys.executable, str(ROOT / "scripts/gen_protobuf_schema.py"), str(KUBECTL), str(fresh)],
                    check=True, capture_output=True)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.scheduler.nodeinfo import NodeInfo, make_node_info
-
-Obj = dict[str, Any]
 
 
 def make_node(name: str, cpu: str = "2", memory: str = "4Gi", pods: str = "110", ready: str = "True",

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from pocketkube.scheduler.affinity import matches_node, preferred_score, requirement_matches
+from pocketkube.api.obj import Obj
+from pocketkube.api.scheduling.nodeaffinity import requirement_matches
+from pocketkube.scheduler.affinity import preferred_terms, required_affinity
 from tests.unit.scheduler.objects import make_pod
 
-Obj = dict[str, Any]
 LABELS = {"disk": "ssd", "cores": "8", "kubernetes.io/hostname": "n1"}
 
 
@@ -57,7 +56,7 @@ HDD = {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["hdd"]}
     (make_pod(selector={"disk": "hdd"}, affinity=required(SSD)), False),  # both must hold
 ])
 def test_matches_node(pod: Obj, ok: bool) -> None:
-    assert matches_node(pod, LABELS, "n1") is ok
+    assert required_affinity(pod).matches(LABELS, "n1") is ok
 
 
 def test_preferred_score_sums_matching_weights() -> None:
@@ -66,5 +65,5 @@ def test_preferred_score_sums_matching_weights() -> None:
         {"weight": 5, "preference": {"matchExpressions": [{"key": "cores", "operator": "Gt", "values": ["4"]}]}},
         {"weight": 50, "preference": HDD},
     ]}})
-    assert preferred_score(pod, LABELS, "n1") == 15
-    assert preferred_score(pod, {"disk": "hdd"}, "n2") == 50
+    assert preferred_terms(pod).score(LABELS, "n1") == 15
+    assert preferred_terms(pod).score({"disk": "hdd"}, "n2") == 50

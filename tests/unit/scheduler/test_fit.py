@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pocketkube.scheduler.fit import Resources, fit_reasons, node_allocatable, pod_requests
 from tests.unit.scheduler.objects import make_node, make_pod
 
-Obj = dict[str, Any]
 GI = 1024**3
 
 

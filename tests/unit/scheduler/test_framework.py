@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from pocketkube.api.obj import Obj
 from pocketkube.scheduler.framework import Decision, schedule_pod
 from tests.unit.scheduler.objects import cluster, make_node, make_pod
 
-Obj = dict[str, Any]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from pocketkube.api.obj import Obj
 from pocketkube.scheduler.podaffinity import (
     REASON_AFFINITY,
     REASON_ANTI_AFFINITY,
@@ -14,7 +15,6 @@ from pocketkube.scheduler.podaffinity import (
 )
 from tests.unit.scheduler.objects import cluster, make_node, make_pod
 
-Obj = dict[str, Any]
 HOST = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
 

@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 
+from pocketkube.api.obj import Obj
 from pocketkube.scheduler.spread import REASON_SPREAD, REASON_SPREAD_LABEL, filter_reason, prepare, scores
 from tests.unit.scheduler.objects import cluster, make_node, make_pod
 
-Obj = dict[str, Any]
 ZONE = "topology.kubernetes.io/zone"
 HOST = "kubernetes.io/hostname"
 

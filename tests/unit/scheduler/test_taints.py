@@ -1,36 +1,17 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pocketkube.scheduler.taints import (
-    eviction_delay,
     intolerable_prefer_no_schedule,
     node_taints,
     taint_reason,
-    tolerates,
     unschedulable_reason,
     untolerated_taint,
 )
 from tests.unit.scheduler.objects import make_node
 
-Obj = dict[str, Any]
 GPU = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
-
-
-@pytest.mark.parametrize(("toleration", "taint", "ok"), [
-    ({"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}, GPU, True),
-    ({"key": "dedicated", "value": "gpu"}, GPU, True),  # Equal is the default operator; any effect
-    ({"key": "dedicated", "value": "cpu"}, GPU, False),
-    ({"key": "dedicated", "operator": "Exists"}, GPU, True),
-    ({"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}, GPU, False),
-    ({"operator": "Exists"}, GPU, True),  # empty key with Exists tolerates everything
-    ({"key": "other", "operator": "Exists"}, GPU, False),
-    ({"key": "k", "operator": "Equal"}, {"key": "k", "effect": "NoSchedule"}, True),  # both values empty
-])
-def test_tolerates(toleration: Obj, taint: Obj, ok: bool) -> None:
-    assert tolerates(toleration, taint) is ok
 
 
 def test_untolerated_taint_and_reason() -> None:
@@ -62,24 +43,3 @@ def test_prefer_no_schedule_counts_only_relevant_tolerations() -> None:
     assert intolerable_prefer_no_schedule(taints, []) == 2
     assert intolerable_prefer_no_schedule(taints, [{"key": "a", "operator": "Exists"}]) == 1
     assert intolerable_prefer_no_schedule(taints, [{"key": "a", "operator": "Exists", "effect": "NoSchedule"}]) == 2
-
-
-NOEXEC = {"key": "maintenance", "effect": "NoExecute"}
-OTHER = {"key": "other", "effect": "NoExecute"}
-
-
-@pytest.mark.parametrize(("taints", "tolerations", "delay"), [
-    ([], [], None),
-    ([GPU], [], None),  # NoSchedule never evicts
-    ([NOEXEC], [], 0.0),
-    ([NOEXEC], [{"key": "maintenance", "operator": "Exists", "effect": "NoExecute"}], None),
-    ([NOEXEC], [{"key": "maintenance", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}], 30.0),
-    ([NOEXEC], [{"key": "maintenance", "operator": "Exists", "tolerationSeconds": -5}], 0.0),
-    ([NOEXEC, OTHER], [{"key": "maintenance", "operator": "Exists", "tolerationSeconds": 60},
-                       {"key": "other", "operator": "Exists", "tolerationSeconds": 20}], 20.0),
-    ([NOEXEC, OTHER], [{"key": "maintenance", "operator": "Exists", "tolerationSeconds": 60}], 0.0),
-    ([NOEXEC, OTHER], [{"key": "maintenance", "operator": "Exists"},
-                       {"key": "other", "operator": "Exists", "tolerationSeconds": 20}], 20.0),
-])
-def test_eviction_delay(taints: list[Obj], tolerations: list[Obj], delay: float | None) -> None:
-    assert eviction_delay(taints, tolerations) == delay

@@ -10,14 +10,13 @@ for fields that disappeared, so lists (conditions, container statuses) are repla
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client.rest import ApiClient
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 
 

@@ -27,7 +27,9 @@ from typing import Any
 
 from pocketkube.agent import labels
 from pocketkube.agent.actions import history, is_sidecar, name_of
+from pocketkube.api import podutil
 from pocketkube.api.meta import rfc3339
+from pocketkube.api.obj import Obj
 from pocketkube.runtime.base import ContainerState, ContainerStatus, Sandbox, SandboxState, exit_reason
 
 RUNTIME_PREFIX = "pocketkube"
@@ -36,7 +38,6 @@ MAX_TERMINATION_MESSAGE = 4096  # bytes, the kubelet's per-container limit
 SOFT_WAITING = ("PodInitializing", "ContainerCreating")
 KUBELET_CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
 
-Obj = dict[str, Any]
 LogTail = Callable[[ContainerStatus], str]
 
 
@@ -328,7 +329,7 @@ def generate_pod_status(pod: dict[str, Any], sandbox: Sandbox | None, containers
         and labels.container_type(pod, name_of(c)) == "regular"
         for c in containers)
     phase = get_phase(spec, init_statuses, statuses, pod_is_terminal, has_initialized)
-    if old.get("phase") in ("Succeeded", "Failed"):
+    if podutil.is_phase_terminal(old.get("phase")):
         phase = old["phase"]  # a terminal phase is final
 
     stamp = timestamp(now)

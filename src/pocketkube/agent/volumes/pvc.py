@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-Json = dict[str, Any]
+from pocketkube.api.obj import Obj
+
+Json = Obj  # a pod or container spec, as decoded JSON
 CLAIM = "persistentvolumeclaim"
 
 

@@ -9,11 +9,9 @@ not defaults and stay with the Service registry.
 from __future__ import annotations
 
 import base64
-from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.api.quantity import canonical, is_quantity
-
-Obj = dict[str, Any]
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 

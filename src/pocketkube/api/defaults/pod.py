@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.api.quantity import canonical, is_quantity
-
-Obj = dict[str, Any]
 
 DEFAULT_TOLERATION_SECONDS = 300
 _NOT_READY = "node.kubernetes.io/not-ready"

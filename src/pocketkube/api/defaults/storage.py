@@ -8,11 +8,8 @@ kube's retroactive default-class assignment does (`pocketkube.controllers.volume
 
 from __future__ import annotations
 
-from typing import Any
-
 from pocketkube.api.defaults.pod import default_resources
-
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
 
 
 def _sub(parent: Obj, key: str) -> Obj:

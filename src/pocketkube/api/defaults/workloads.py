@@ -6,11 +6,8 @@ user did not ask for a manual selector (label the template and select it by the 
 
 from __future__ import annotations
 
-from typing import Any
-
 from pocketkube.api.defaults.pod import default_pod_template, default_resources
-
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
 
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"

@@ -23,10 +23,9 @@ from typing import Any
 import orjson
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.api.protobuf import catalog, wire
 from pocketkube.api.protobuf.catalog import INLINE, POINTER, REPEATED, REQUIRED
-
-Obj = dict[str, Any]
 
 _SCALAR_WIRE = {"string": wire.LENGTH, "bytes": wire.LENGTH, "bool": wire.VARINT, "int32": wire.VARINT,
                 "int64": wire.VARINT, "double": wire.FIXED64}

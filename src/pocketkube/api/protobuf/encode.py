@@ -18,10 +18,9 @@ from typing import Any
 import orjson
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.api.protobuf import catalog, wire
 from pocketkube.api.protobuf.catalog import INLINE, POINTER, REPEATED
-
-Obj = dict[str, Any]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ZERO: dict[str, Any] = {"string": "", "bool": False, "int32": 0, "int64": 0, "double": 0.0}

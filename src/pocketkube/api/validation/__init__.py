@@ -12,9 +12,9 @@ the new object plus the update rules.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from pocketkube.api.errors import FieldError
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.api.validation import batch, core, names, storage, workloads
 from pocketkube.api.validation.common import as_dict, non_negative
@@ -23,7 +23,6 @@ from pocketkube.api.validation.pod import validate_pod_spec, validate_pod_spec_u
 
 __all__ = ["validate_create", "validate_pod_spec", "validate_status_update", "validate_update"]
 
-Obj = dict[str, Any]
 Validator = Callable[[Obj], list[FieldError]]
 UpdateValidator = Callable[[Obj, Obj], list[FieldError]]
 

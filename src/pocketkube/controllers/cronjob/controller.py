@@ -13,9 +13,9 @@ import copy
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.api.validation.cron import parse_schedule
 from pocketkube.client.rest import ApiClient
 from pocketkube.controllers.base import Controller, controller_of, owner_reference
@@ -23,7 +23,6 @@ from pocketkube.controllers.cronjob.schedule import most_recent, next_time, zone
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 CRONJOBS = resources.require("batch", "v1", "cronjobs")
 JOBS = resources.require("batch", "v1", "jobs")
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"

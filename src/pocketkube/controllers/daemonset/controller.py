@@ -16,16 +16,17 @@ from datetime import datetime
 from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client.informer import Handlers, object_key
 from pocketkube.client.rest import ApiClient
 from pocketkube.controllers.base import Controller, controller_of, owner_reference
+from pocketkube.controllers.common.expectations import Expectations
+from pocketkube.controllers.common.ownership import controller_key
 from pocketkube.controllers.daemonset import nodes as eligibility
 from pocketkube.controllers.daemonset import rollout
-from pocketkube.controllers.job.expectations import Expectations
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 DAEMONSETS = resources.require("apps", "v1", "daemonsets")
 PODS = resources.require("", "v1", "pods")
 NODES = resources.require("", "v1", "nodes")
@@ -41,6 +42,7 @@ class DaemonSetController(Controller):
         self.expectations = Expectations()
         self.daemonsets = self.informer(DAEMONSETS, self.own())
         self.pods = self.informer(PODS, self.watch_owned("DaemonSet"))
+        self.pods.add_handlers(self.expectations.observer(lambda pod: controller_key(pod, "DaemonSet")))
         self.revisions = self.informer(REVISIONS, self.watch_owned("DaemonSet"))
         every = Handlers(on_add=lambda _n: self._all(), on_update=lambda _o, _n: self._all(),
                          on_delete=lambda _n: self._all())
@@ -66,7 +68,7 @@ class DaemonSetController(Controller):
         collisions = int((ds.get("status") or {}).get("collisionCount") or 0)
         current_hash = rollout.template_hash(template, collisions)
         await self._sync_revisions(ds, template, current_hash)
-        if not self.expectations.satisfied(key, self.pods.get):
+        if not self.expectations.satisfied(key):
             return None
         now = self.now()
         min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
@@ -75,10 +77,8 @@ class DaemonSetController(Controller):
         desired = sum(1 for n in states if n.should_run)
         todo = rollout.plan(states, current_hash, strategy == "RollingUpdate",
                             rollout.max_unavailable(ds, desired), min_ready, now)
-        for node in todo.create_on:
-            await self._create(key, ds, template, current_hash, node)
-        for pod in todo.delete:
-            await self._delete(key, ds, pod)
+        await self._create_on(key, ds, template, current_hash, todo.create_on)
+        await self._delete_pods(key, ds, todo.delete)
         await self._write_status(ds, rollout.status_for(ds, states, current_hash, min_ready, now))
         return float(min_ready) if min_ready else None
 
@@ -98,7 +98,29 @@ class DaemonSetController(Controller):
             states.append(rollout.NodeState(name, False, False, pods))
         return states
 
-    async def _create(self, key: str, ds: Obj, template: Obj, current_hash: str, node: str) -> None:
+    async def _create_on(self, key: str, ds: Obj, template: Obj, current_hash: str, nodes: list[str]) -> None:
+        """Create a daemon pod on each node, each expected before it is created."""
+        self.expectations.expect_creations(key, len(nodes))
+        for done, node in enumerate(nodes):
+            try:
+                await self._create(ds, template, current_hash, node)
+            except BaseException:
+                self.expectations.lower(key, adds=len(nodes) - done)  # this one and those never tried
+                raise
+
+    async def _delete_pods(self, key: str, ds: Obj, pods: list[Obj]) -> None:
+        keys = [object_key(p) for p in pods]
+        self.expectations.expect_deletions(key, keys)
+        for done, pod in enumerate(pods):
+            try:
+                deleted = await self._delete(ds, pod)
+            except BaseException:
+                self.expectations.lower(key, deletes=keys[done:])
+                raise
+            if not deleted:
+                self.expectations.lower(key, deletes=keys[done:done + 1])
+
+    async def _create(self, ds: Obj, template: Obj, current_hash: str, node: str) -> None:
         md = template.get("metadata") or {}
         labels = dict(md.get("labels") or {})
         labels[rollout.HASH_LABEL] = current_hash
@@ -114,19 +136,19 @@ class DaemonSetController(Controller):
         except errors.StatusError as exc:
             self.recorder.event(ds, "Warning", "FailedCreate", f"Error creating: {exc.message}")
             raise
-        self.expectations.created(key, object_key(created))
         self.recorder.event(ds, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
 
-    async def _delete(self, key: str, ds: Obj, pod: Obj) -> None:
+    async def _delete(self, ds: Obj, pod: Obj) -> bool:
+        """Delete one pod; False when it was already gone."""
         md = pod["metadata"]
         try:
             await self.client.delete(PODS, md["name"], md["namespace"])
         except errors.StatusError as exc:
             if exc.code != 404:
                 raise
-            return
-        self.expectations.deleted(key, object_key(pod))
+            return False
         self.recorder.event(ds, "Normal", "SuccessfulDelete", f"Deleted pod: {md['name']}")
+        return True
 
     async def _sync_revisions(self, ds: Obj, template: Obj, current_hash: str) -> None:
         owned = self._owned(self.revisions, ds)

@@ -11,32 +11,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from pocketkube.api import meta
 from pocketkube.api.hashing import object_hash
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_available, is_pod_ready
 
-Obj = dict[str, Any]
 HASH_LABEL = "controller-revision-hash"
 
 
 def template_hash(template: Obj, collision_count: int = 0) -> str:
     """fnv-32a over the template (and collisionCount), in apimachinery's safe alphabet."""
     return object_hash(template, collision_count)
-
-
-def pod_ready(pod: Obj) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
-
-
-def pod_available(pod: Obj, min_ready: int, now: datetime) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready" and c.get("status") == "True":
-            if min_ready <= 0 or not c.get("lastTransitionTime"):
-                return True
-            return (now - meta.parse_time(c["lastTransitionTime"])).total_seconds() >= min_ready
-    return False
 
 
 def max_unavailable(ds: Obj, desired: int) -> int:
@@ -86,7 +71,7 @@ def plan(nodes: list[NodeState], current_hash: str, rolling: bool, max_unavail: 
             continue
         out.delete += alive[1:]  # one daemon pod per node: keep the oldest
         pod = alive[0]
-        available = pod_available(pod, min_ready, now)
+        available = is_pod_available(pod, min_ready, now)
         if not available:
             unavailable += 1
         if rolling and (pod["metadata"].get("labels") or {}).get(HASH_LABEL) != current_hash:
@@ -103,8 +88,8 @@ def status_for(ds: Obj, nodes: list[NodeState], current_hash: str, min_ready: in
     desired = [n for n in nodes if n.should_run]
     scheduled = [n for n in desired if n.pods]
     first = [sorted(n.pods, key=_age)[0] for n in scheduled]
-    ready = sum(1 for p in first if pod_ready(p))
-    available = sum(1 for p in first if pod_available(p, min_ready, now))
+    ready = sum(1 for p in first if is_pod_ready(p))
+    available = sum(1 for p in first if is_pod_available(p, min_ready, now))
     status: Obj = {
         "currentNumberScheduled": len(scheduled),
         "numberMisscheduled": sum(1 for n in nodes if not n.should_run and n.pods),

@@ -9,12 +9,10 @@ ProgressDeadlineExceeded (status False) when nothing moved for progressDeadlineS
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from pocketkube.api import meta
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.deployment.rollout import available, max_unavailable, replicas
-
-Obj = dict[str, Any]
 
 AVAILABLE, PROGRESSING, REPLICA_FAILURE = "Available", "Progressing", "ReplicaFailure"
 NEW_RS_CREATED, FOUND_NEW_RS, RS_UPDATED = "NewReplicaSetCreated", "FoundNewReplicaSet", "ReplicaSetUpdated"

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from pocketkube.api import errors, meta, resources
+from pocketkube.api import meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.api.selectors import selector_from_object
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers
-from pocketkube.controllers.base import Controller, controller_of, owner_reference
+from pocketkube.clock import REAL_CLOCK, Clock
+from pocketkube.controllers.base import Controller, controller_of
+from pocketkube.controllers.common.ownership import claim_objects, labels_of
 from pocketkube.controllers.deployment import conditions as cond
 from pocketkube.controllers.deployment.recreate import rollout_recreate
 from pocketkube.controllers.deployment.rolling import rollout_rolling
 from pocketkube.controllers.deployment.rollout import is_scaling_event
 from pocketkube.controllers.deployment.sync import DEPLOYMENTS, REPLICASETS, DeploymentSync
-from pocketkube.controllers.replicaset.ownership import claim, labels_of, with_owner, without_owner
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 
 
@@ -27,8 +27,8 @@ class DeploymentController(Controller):
     name = "deployment-controller"
     workers = 4
 
-    def __init__(self, client: ApiClient):
-        super().__init__(client)
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
         self.deployments = self.informer(DEPLOYMENTS, self.own())
         owned = self.watch_owned("Deployment")
         self.replicasets = self.informer(REPLICASETS, Handlers(
@@ -67,12 +67,12 @@ class DeploymentController(Controller):
         rss = await self._claim(deploy)
         uids = {rs["metadata"]["uid"] for rs in rss}
         pods = [p for p in self.pods.list() if (controller_of(p) or {}).get("uid") in uids]
-        sync = DeploymentSync(self.client, self.recorder, deploy, rss, pods)
+        sync = DeploymentSync(self.client, self.recorder, deploy, rss, pods, self.clock)
         if deploy["metadata"].get("deletionTimestamp"):
             new_rs, old = await sync.get_all(create=False)
             await sync.sync_status(new_rs, old)
             return None
-        paused = cond.paused_condition(sync.deploy, meta.now())
+        paused = cond.paused_condition(sync.deploy, self.clock.utcnow())
         if paused is not None:
             cond.set_condition(sync.deploy.setdefault("status", {}), paused)
             await sync.write_status()
@@ -88,22 +88,4 @@ class DeploymentController(Controller):
         ns = deploy["metadata"].get("namespace")
         selector = selector_from_object((deploy.get("spec") or {}).get("selector"))
         candidates = [rs for rs in self.replicasets.list() if rs["metadata"].get("namespace") == ns]
-        claimed = claim(deploy, selector, candidates)
-        owned = list(claimed.owned)
-        for rs in claimed.adopt:
-            adopted = await self._set_owners(rs, with_owner(rs, owner_reference(deploy)))
-            if adopted is not None:
-                owned.append(adopted)
-        for rs in claimed.release:
-            await self._set_owners(rs, without_owner(rs, deploy["metadata"]["uid"]))
-        return owned
-
-    async def _set_owners(self, rs: Obj, refs: list[Obj]) -> Obj | None:
-        md = rs["metadata"]
-        patch = {"metadata": {"ownerReferences": refs, "resourceVersion": md.get("resourceVersion")}}
-        try:
-            return await self.client.patch(REPLICASETS, md["name"], patch, md.get("namespace"))
-        except errors.StatusError as exc:
-            if exc.code == 404:
-                return None
-            raise
+        return await claim_objects(self.client, REPLICASETS, deploy, selector, candidates)

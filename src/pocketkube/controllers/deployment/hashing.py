@@ -14,8 +14,7 @@ from typing import Any
 import orjson
 
 from pocketkube.api.hashing import fnv32a, safe_encode
-
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
 
 HASH_LABEL = "pod-template-hash"
 

@@ -3,14 +3,12 @@ their pods is left (terminating ones included), and only then create and scale u
 
 from __future__ import annotations
 
-from typing import Any
-
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_terminal
 from pocketkube.controllers.base import controller_of
 from pocketkube.controllers.deployment.conditions import is_complete
 from pocketkube.controllers.deployment.rollout import replicas
 from pocketkube.controllers.deployment.sync import DeploymentSync
-
-Obj = dict[str, Any]
 
 
 def old_pods_running(new_rs: Obj | None, old: list[Obj], pods: list[Obj]) -> bool:
@@ -19,8 +17,7 @@ def old_pods_running(new_rs: Obj | None, old: list[Obj], pods: list[Obj]) -> boo
     old_uids = {rs["metadata"]["uid"] for rs in old} - ({new_rs["metadata"]["uid"]} if new_rs else set())
     for pod in pods:
         ref = controller_of(pod)
-        if ref is not None and ref.get("uid") in old_uids and \
-                (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+        if ref is not None and ref.get("uid") in old_uids and not is_pod_terminal(pod):
             return True
     return False
 

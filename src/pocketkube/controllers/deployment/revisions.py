@@ -8,11 +8,8 @@ The Deployment mirrors its new ReplicaSet's revision. The Deployment's own annot
 
 from __future__ import annotations
 
-from typing import Any
-
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.deployment.rollout import DESIRED_REPLICAS, MAX_REPLICAS
-
-Obj = dict[str, Any]
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"

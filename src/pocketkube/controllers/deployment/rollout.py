@@ -10,9 +10,8 @@ ReplicaSets are plain dicts; plans come back as {name: new replicas}.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
 
 DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"

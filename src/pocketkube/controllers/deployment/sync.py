@@ -10,9 +10,9 @@ and recreate.py.
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.events import EventRecorder
 from pocketkube.controllers.base import controller_of, owner_reference
@@ -34,14 +34,15 @@ from pocketkube.controllers.deployment.rollout import (
     replicas,
 )
 
-Obj = dict[str, Any]
 DEPLOYMENTS = resources.require("apps", "v1", "deployments")
 REPLICASETS = resources.require("apps", "v1", "replicasets")
 
 
 class DeploymentSync:
-    def __init__(self, client: ApiClient, recorder: EventRecorder, deploy: Obj, rss: list[Obj], pods: list[Obj]):
+    def __init__(self, client: ApiClient, recorder: EventRecorder, deploy: Obj, rss: list[Obj], pods: list[Obj],
+                 clock: Clock = REAL_CLOCK):
         self.client = client
+        self.clock = clock
         self.recorder = recorder
         self.deploy = copy.deepcopy(deploy)
         self.rss = {rs["metadata"]["name"]: rs for rs in rss}
@@ -96,7 +97,7 @@ class DeploymentSync:
         if cond.has_progress_deadline(self.deploy) and cond.condition(status, cond.PROGRESSING) is None:
             cond.set_condition(status, cond.new_condition(cond.PROGRESSING, "True", cond.FOUND_NEW_RS,
                                                           f'Found new replica set "{rs["metadata"]["name"]}"',
-                                                          meta.now()))
+                                                          self.clock.utcnow()))
             needs = True
         if needs:
             await self.write_status()
@@ -140,7 +141,7 @@ class DeploymentSync:
             if exc.code != 403:
                 cond.set_condition(status, cond.new_condition(
                     cond.REPLICA_FAILURE, "True", "FailedCreate",
-                    f'Failed to create new replica set "{rs["metadata"]["name"]}": {exc.message}', meta.now()))
+                    f'Failed to create new replica set "{rs["metadata"]["name"]}": {exc.message}', self.clock.utcnow()))
                 await self.write_status()
             raise
         self._remember(created)
@@ -151,7 +152,7 @@ class DeploymentSync:
         if cond.has_progress_deadline(self.deploy):
             cond.set_condition(status, cond.new_condition(
                 cond.PROGRESSING, "True", cond.NEW_RS_CREATED,
-                f'Created new replica set "{created["metadata"]["name"]}"', meta.now()))
+                f'Created new replica set "{created["metadata"]["name"]}"', self.clock.utcnow()))
         await self.write_status()
         return created
 
@@ -204,13 +205,13 @@ class DeploymentSync:
 
     async def sync_status(self, new_rs: Obj | None, old: list[Obj]) -> None:
         status = cond.calculate_status(self.deploy, self._all(new_rs, old),
-                                       self.current(new_rs) if new_rs else None, meta.now())
+                                       self.current(new_rs) if new_rs else None, self.clock.utcnow())
         if status != (self.deploy.get("status") or {}):
             self.deploy["status"] = status
             await self.write_status()
 
     async def sync_rollout_status(self, new_rs: Obj | None, old: list[Obj]) -> float | None:
-        now = meta.now()
+        now = self.clock.utcnow()
         status = cond.rollout_status(self.deploy, self._all(new_rs, old),
                                      self.current(new_rs) if new_rs else None, now)
         if status != (self.deploy.get("status") or {}):

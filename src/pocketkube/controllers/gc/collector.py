@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from pocketkube.api import errors
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import RESOURCES, ResourceInfo
 from pocketkube.client.informer import Handlers, Informer, object_key
 from pocketkube.client.rest import ApiClient
@@ -31,8 +32,6 @@ from pocketkube.controllers.gc.plan import (
 )
 
 log = logging.getLogger(__name__)
-
-Obj = dict[str, Any]
 
 # Events are never owners nor collected; everything else served is watched.
 _SKIPPED = {"core/events"}

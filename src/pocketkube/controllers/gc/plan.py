@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"

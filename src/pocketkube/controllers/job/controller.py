@@ -14,18 +14,19 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_active, is_pod_ready
 from pocketkube.client.informer import Handlers, object_key
 from pocketkube.client.rest import ApiClient
 from pocketkube.controllers.base import Controller, controller_of, owner_reference
+from pocketkube.controllers.common.expectations import Expectations
+from pocketkube.controllers.common.ownership import controller_key
 from pocketkube.controllers.job import logic
-from pocketkube.controllers.job.expectations import Expectations
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 JOBS = resources.require("batch", "v1", "jobs")
 PODS = resources.require("", "v1", "pods")
 
@@ -44,6 +45,7 @@ class JobController(Controller):
         self.jobs = self.informer(JOBS, self.own())
         self.pods = self.informer(PODS, self.watch_owned("Job"))
         self.pods.add_handlers(Handlers(on_update=lambda _o, n: self._orphan_check(n)))
+        self.pods.add_handlers(self.expectations.observer(lambda pod: controller_key(pod, "Job")))
 
     def _orphan_check(self, pod: Obj) -> None:
         ref = controller_of(pod)
@@ -92,7 +94,7 @@ class JobController(Controller):
             for pod in pods:
                 await self._release(pod)
             return None
-        if not self.expectations.satisfied(key, self.pods.get):
+        if not self.expectations.satisfied(key):
             return None
         return await self._sync(key, job, pods)
 
@@ -125,7 +127,7 @@ class JobController(Controller):
                 del uncounted[field]
         succeeded = int(status.get("succeeded") or 0) + len(uncounted.get("succeeded") or [])
         failed = int(status.get("failed") or 0) + len(uncounted.get("failed") or [])
-        active = [p for p in pods if logic.pod_active(p)]
+        active = [p for p in pods if is_pod_active(p)]
         settling = bool(uncounted) or any(not logic.pod_finished(p) for p in pods if p not in active)
         conditions = list(status.get("conditions") or [])
         again: float | None = None
@@ -175,7 +177,7 @@ class JobController(Controller):
         if not conditions:
             del status["conditions"]
         status["active"] = len(active) + created - deleted
-        status["ready"] = sum(1 for p in active if logic.pod_ready(p))
+        status["ready"] = sum(1 for p in active if is_pod_ready(p))
         status["terminating"] = sum(1 for p in pods if p["metadata"].get("deletionTimestamp")
                                     and not logic.pod_finished(p)) + deleted
         if logic.is_indexed(job):
@@ -207,8 +209,7 @@ class JobController(Controller):
             starts = logic.indexes_to_start(job, completed, set(by_index))
             if starts and delay > 0:
                 return 0, deleted, delay
-            for index in starts:
-                await self._create_pod(key, job, index)
+            await self._create_pods(key, job, list(starts))
             return len(starts), deleted, None
         want = logic.want_active(job, succeeded)
         diff = want - len(active)
@@ -216,8 +217,7 @@ class JobController(Controller):
             return 0, await self._delete_pods(key, job, logic.deletion_order(active)[:-diff], False), None
         if diff > 0 and delay > 0:
             return 0, 0, delay
-        for _ in range(diff):
-            await self._create_pod(key, job, None)
+        await self._create_pods(key, job, [None] * diff)
         return diff, 0, None
 
     def _backoff_left(self, job: Obj, failed: int) -> float:
@@ -229,25 +229,37 @@ class JobController(Controller):
             seen = self._failures[uid] = (failed, time.monotonic())
         return max(0.0, logic.backoff_delay(failed, self.backoff_base) - (time.monotonic() - seen[1]))
 
-    async def _create_pod(self, key: str, job: Obj, index: int | None) -> None:
-        pod = logic.pod_for(job, owner_reference(job), index)
-        created = await self.client.create(PODS, pod, job["metadata"]["namespace"])
-        self.expectations.created(key, object_key(created))
-        self.recorder.event(job, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
+    async def _create_pods(self, key: str, job: Obj, indexes: list[int | None]) -> None:
+        """Create a pod per index (None: non-indexed), each expected before it is created."""
+        self.expectations.expect_creations(key, len(indexes))
+        for done, index in enumerate(indexes):
+            try:
+                created = await self.client.create(PODS, logic.pod_for(job, owner_reference(job), index),
+                                                   job["metadata"]["namespace"])
+            except BaseException:
+                self.expectations.lower(key, adds=len(indexes) - done)  # this one and those never tried
+                raise
+            self.recorder.event(job, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
 
     async def _delete_pods(self, key: str, job: Obj, pods: list[Obj], count_as_failed: bool) -> int:
         """Delete pods; unless they should count as failures, they are released from tracking first."""
-        for pod in pods:
+        keys = [object_key(p) for p in pods]
+        self.expectations.expect_deletions(key, keys)
+        for done, pod in enumerate(pods):
             md = pod["metadata"]
-            if not count_as_failed:
-                await self._release(pod)
             try:
+                if not count_as_failed:
+                    await self._release(pod)
                 await self.client.delete(PODS, md["name"], md["namespace"])
             except errors.StatusError as exc:
-                if exc.code != 404:
-                    raise
-                continue
-            self.expectations.deleted(key, object_key(pod))
+                if exc.code == 404:
+                    self.expectations.lower(key, deletes=keys[done:done + 1])
+                    continue
+                self.expectations.lower(key, deletes=keys[done:])
+                raise
+            except BaseException:
+                self.expectations.lower(key, deletes=keys[done:])
+                raise
             self.recorder.event(job, "Normal", "SuccessfulDelete", f"Deleted pod: {md['name']}")
         return len(pods)
 

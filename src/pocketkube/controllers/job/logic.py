@@ -11,11 +11,10 @@ from __future__ import annotations
 import copy
 import math
 from datetime import datetime
-from typing import Any
 
 from pocketkube.api import meta
-
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_ready
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
@@ -57,15 +56,6 @@ def pod_failed(pod: Obj) -> bool:
 
 def pod_finished(pod: Obj) -> bool:
     return pod_succeeded(pod) or pod_failed(pod)
-
-
-def pod_active(pod: Obj) -> bool:
-    return not pod_finished(pod) and not pod["metadata"].get("deletionTimestamp")
-
-
-def pod_ready(pod: Obj) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
 
 
 def pod_index(pod: Obj) -> int | None:
@@ -206,7 +196,7 @@ def deletion_order(pods: list[Obj]) -> list[Obj]:
     def rank(pod: Obj) -> tuple[int, int, int, str]:
         phase = (pod.get("status") or {}).get("phase")
         return (0 if not (pod.get("spec") or {}).get("nodeName") else 1,
-                0 if phase == "Pending" else 1, 1 if pod_ready(pod) else 0,
+                0 if phase == "Pending" else 1, 1 if is_pod_ready(pod) else 0,
                 _negated(pod["metadata"].get("creationTimestamp", "")))
     return sorted(pods, key=rank)
 

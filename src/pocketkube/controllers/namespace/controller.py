@@ -10,16 +10,15 @@ removes the namespace. Status conditions say what is left, as kube's namespace c
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.api.resources import RESOURCES, ResourceInfo
 from pocketkube.client.rest import ApiClient
 from pocketkube.controllers.base import Controller
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 NAMESPACES = resources.require("", "v1", "namespaces")
 FINALIZER = "kubernetes"
 _RECHECK = 1.0

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import is_pod_active
 from pocketkube.api.selectors import selector_from_object
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, object_key
-from pocketkube.controllers.base import Controller, controller_of, owner_reference
-from pocketkube.controllers.replicaset.expectations import Expectations
-from pocketkube.controllers.replicaset.ownership import claim, labels_of, with_owner, without_owner
-from pocketkube.controllers.replicaset.ranking import is_active, pods_to_delete
+from pocketkube.controllers.base import Controller, owner_reference
+from pocketkube.controllers.common.expectations import Expectations
+from pocketkube.controllers.common.ownership import claim_objects, controller_key, labels_of
+from pocketkube.controllers.replicaset.ranking import pods_to_delete
 from pocketkube.controllers.replicaset.status import calculate_status, next_available_in
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 REPLICASETS = resources.require("apps", "v1", "replicasets")
 
@@ -62,14 +62,12 @@ class ReplicaSetController(Controller):
         self.replicasets = self.informer(REPLICASETS, self.own())
         self.pods = self.informer(PODS, Handlers(on_add=self._pod_added, on_update=self._pod_updated,
                                                  on_delete=self._pod_deleted))
+        self.pods.add_handlers(self.expectations.observer(self._owner_key))
 
-    # -- handlers: expectations and enqueueing only ---------------------------------------------------
+    # -- handlers: enqueueing only (the expectations' observer ticks them off) -------------------------
 
     def _owner_key(self, pod: Obj) -> str | None:
-        ref = controller_of(pod)
-        if ref is None or ref.get("kind") != "ReplicaSet":
-            return None
-        return f"{pod['metadata'].get('namespace')}/{ref['name']}"
+        return controller_key(pod, "ReplicaSet")
 
     def _enqueue_matching(self, pod: Obj) -> None:
         ns, labels = pod["metadata"].get("namespace"), labels_of(pod)
@@ -79,20 +77,14 @@ class ReplicaSetController(Controller):
                 self.enqueue(rs)
 
     def _pod_added(self, pod: Obj) -> None:
-        if pod["metadata"].get("deletionTimestamp"):
-            self._pod_deleted(pod)
-            return
         key = self._owner_key(pod)
         if key is not None:
-            self.expectations.creation_observed(key)
             self.queue.add(key)
-        else:
+        elif not pod["metadata"].get("deletionTimestamp"):
             self._enqueue_matching(pod)
 
     def _pod_updated(self, old: Obj, new: Obj) -> None:
         old_key, key = self._owner_key(old), self._owner_key(new)
-        if new["metadata"].get("deletionTimestamp") and key is not None:
-            self.expectations.deletion_observed(key, object_key(new))
         if old_key is not None and old_key != key:
             self.queue.add(old_key)
         if key is not None:
@@ -103,7 +95,6 @@ class ReplicaSetController(Controller):
     def _pod_deleted(self, pod: Obj) -> None:
         key = self._owner_key(pod)
         if key is not None:
-            self.expectations.deletion_observed(key, object_key(pod))
             self.queue.add(key)
 
     # -- reconcile ------------------------------------------------------------------------------------
@@ -115,15 +106,8 @@ class ReplicaSetController(Controller):
             return None
         ns = rs["metadata"].get("namespace")
         selector = selector_from_object((rs.get("spec") or {}).get("selector"))
-        candidates = [p for p in self.pods.list() if p["metadata"].get("namespace") == ns and is_active(p)]
-        claimed = claim(rs, selector, candidates)
-        owned = list(claimed.owned)
-        for pod in claimed.adopt:
-            adopted = await self._set_owners(pod, with_owner(pod, owner_reference(rs)))
-            if adopted is not None:
-                owned.append(adopted)
-        for pod in claimed.release:
-            await self._set_owners(pod, without_owner(pod, rs["metadata"]["uid"]))
+        candidates = [p for p in self.pods.list() if p["metadata"].get("namespace") == ns and is_pod_active(p)]
+        owned = await claim_objects(self.client, PODS, rs, selector, candidates)
 
         create_error: str | None = None
         if self.expectations.satisfied(key) and not rs["metadata"].get("deletionTimestamp"):
@@ -136,16 +120,6 @@ class ReplicaSetController(Controller):
         if create_error is not None:
             raise errors.StatusError(500, "InternalError", create_error)
         return next_available_in(rs, owned, now)
-
-    async def _set_owners(self, pod: Obj, refs: list[Obj]) -> Obj | None:
-        md = pod["metadata"]
-        patch = {"metadata": {"ownerReferences": refs, "resourceVersion": md.get("resourceVersion")}}
-        try:
-            return await self.client.patch(PODS, md["name"], patch, md.get("namespace"))
-        except errors.StatusError as exc:
-            if exc.code == 404:
-                return None
-            raise
 
     async def _manage_replicas(self, key: str, rs: Obj, owned: list[Obj]) -> str | None:
         """Create or delete pods toward spec.replicas; returns the create error, if any."""

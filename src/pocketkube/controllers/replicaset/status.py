@@ -8,12 +8,10 @@ create sets the ReplicaFailure condition (reason FailedCreate); success clears i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pocketkube.api import meta
-from pocketkube.controllers.replicaset.ranking import available_in, is_ready
-
-Obj = dict[str, Any]
+from pocketkube.api.obj import Obj
+from pocketkube.api.podutil import available_in, is_pod_available, is_pod_ready
 
 
 def calculate_status(rs: Obj, pods: list[Obj], create_error: str | None, now: datetime) -> Obj:
@@ -25,9 +23,9 @@ def calculate_status(rs: Obj, pods: list[Obj], create_error: str | None, now: da
         labels = pod["metadata"].get("labels") or {}
         if all(labels.get(k) == v for k, v in template_labels.items()):
             fully += 1
-        if is_ready(pod):
+        if is_pod_ready(pod):
             ready += 1
-            if available_in(pod, min_ready, now) == 0.0:
+            if is_pod_available(pod, min_ready, now):
                 available += 1
     old = rs.get("status") or {}
     status: Obj = {"replicas": len(pods)}

@@ -14,17 +14,18 @@ import logging
 from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.api.selectors import selector_from_object
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers
-from pocketkube.controllers.base import Controller, controller_of, owner_reference
+from pocketkube.controllers.base import Controller, controller_of
+from pocketkube.controllers.common.ownership import claim_objects
 from pocketkube.controllers.statefulset import identity, revision
 from pocketkube.controllers.statefulset.plan import Create, Delete, available_in, plan
 from pocketkube.controllers.statefulset.status import compute_status
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 PODS = resources.require("", "v1", "pods")
 CLAIMS = resources.require("", "v1", "persistentvolumeclaims")
 STATEFULSETS = resources.require("apps", "v1", "statefulsets")
@@ -127,26 +128,16 @@ class StatefulSetController(Controller):
             return None
 
     async def _claim_pods(self, sts: Obj) -> list[Obj]:
-        """The set's pods: those it controls, plus orphans named like its pods that match its selector."""
+        """The set's pods: claimed by its selector among pods named like its members (kube's isMemberOf),
+        orphans adopted, pods it controls that no longer match released."""
         md = sts["metadata"]
         selector = selector_from_object((sts.get("spec") or {}).get("selector"))
-        owned = []
-        for pod in self.pods.list():
-            pmd = pod["metadata"]
-            if pmd.get("namespace") != md.get("namespace"):
-                continue
-            if _owned_by(pod, md["uid"]):
-                owned.append(pod)
-            elif (controller_of(pod) is None and not pmd.get("deletionTimestamp")
-                  and selector.matches(pmd.get("labels") or {})
-                  and identity.ordinal_of(md["name"], pmd["name"]) is not None):
-                patch = {"metadata": {"ownerReferences": [*(pmd.get("ownerReferences") or []),
-                                                          owner_reference(sts)],
-                                      "resourceVersion": pmd.get("resourceVersion")}}
-                adopted = await self._ignore_missing(self.client.patch(PODS, pmd["name"], patch, pmd["namespace"]))
-                if adopted is not None:
-                    owned.append(adopted)
-        return owned
+        candidates = [p for p in self.pods.list() if p["metadata"].get("namespace") == md.get("namespace")]
+
+        def member(pod: Obj) -> bool:
+            return identity.ordinal_of(md["name"], pod["metadata"]["name"]) is not None
+
+        return await claim_objects(self.client, PODS, sts, selector, candidates, match=member)
 
     async def _update_revision(self, sts: Obj, revisions: list[Obj], collision_count: int) -> tuple[Obj, int]:
         """The revision of the set's current template: reused (renumbered if older), or created."""

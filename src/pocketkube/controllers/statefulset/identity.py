@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.base import owner_reference
-
-Obj = dict[str, Any]
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"

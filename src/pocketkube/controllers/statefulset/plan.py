@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from pocketkube.api.meta import parse_time
+from pocketkube.api import podutil
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.statefulset.identity import revision_of
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -39,42 +37,24 @@ class Delete:
 Action = Create | Delete
 
 
-def is_terminating(pod: Obj) -> bool:
-    return bool((pod.get("metadata") or {}).get("deletionTimestamp"))
-
-
-def is_finished(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded")
-
-
-def _ready_condition(pod: Obj) -> Obj | None:
-    for cond in (pod.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return dict(cond)
-    return None
+# Readiness and availability are podutil's; a StatefulSet also wants its pods Running.
+is_terminating = podutil.is_pod_terminating
+is_finished = podutil.is_pod_terminal
 
 
 def is_running_and_ready(pod: Obj) -> bool:
-    cond = _ready_condition(pod)
-    return (pod.get("status") or {}).get("phase") == "Running" and cond is not None and cond.get("status") == "True"
+    return podutil.phase(pod) == podutil.RUNNING and podutil.is_pod_ready(pod)
 
 
 def available_in(pod: Obj, min_ready_seconds: int, now: datetime) -> float | None:
     """Seconds until a running, ready pod counts as available (0: it is); None when not ready."""
     if not is_running_and_ready(pod):
         return None
-    if min_ready_seconds <= 0:
-        return 0.0
-    cond = _ready_condition(pod) or {}
-    since = cond.get("lastTransitionTime")
-    if not since:
-        return 0.0
-    left = min_ready_seconds - (now - parse_time(str(since))).total_seconds()
-    return max(0.0, left)
+    return podutil.available_in(pod, min_ready_seconds, now)
 
 
 def is_available(pod: Obj, min_ready_seconds: int, now: datetime) -> bool:
-    return available_in(pod, min_ready_seconds, now) == 0.0
+    return is_running_and_ready(pod) and podutil.is_pod_available(pod, min_ready_seconds, now)
 
 
 def _delete(pod: Obj) -> Delete:

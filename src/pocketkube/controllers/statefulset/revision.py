@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
 
 import orjson
 
 from pocketkube.api.hashing import fnv32a, safe_encode
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.base import owner_reference
-
-Obj = dict[str, Any]
 
 HASH_LABEL = "controller.kubernetes.io/hash"
 

@@ -9,12 +9,10 @@ revision.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.statefulset.identity import revision_of
 from pocketkube.controllers.statefulset.plan import is_available, is_running_and_ready, is_terminating
-
-Obj = dict[str, Any]
 
 
 def compute_status(sts: Obj, pods: list[Obj], current: str, update: str, collision_count: int,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any
 
 from pocketkube.api import errors, meta, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers
 from pocketkube.controllers.base import Controller
@@ -26,7 +26,6 @@ from pocketkube.controllers.volumes import matching
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 CLAIMS = resources.require("", "v1", "persistentvolumeclaims")
 VOLUMES = resources.require("", "v1", "persistentvolumes")
 CLASSES = resources.require("storage.k8s.io", "v1", "storageclasses")

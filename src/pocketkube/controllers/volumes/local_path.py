@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.controllers.volumes.matching import PROVISIONED_BY
-
-Obj = dict[str, Any]
 
 PROVISIONER = "pocketkube.io/local-path"
 CLASS_NAME = "local-path"

@@ -9,12 +9,10 @@ naming it, the provisioner's way) is taken first; otherwise the smallest that fi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from pocketkube.api.obj import Obj
 from pocketkube.api.quantity import parse_quantity
 from pocketkube.api.selectors import selector_from_object
-
-Obj = dict[str, Any]
 
 DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class",
                              "storageclass.beta.kubernetes.io/is-default-class")

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from pocketkube.api import errors, resources
+from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.controllers.base import Controller
 from pocketkube.controllers.volumes import local_path, matching
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 CLAIMS = resources.require("", "v1", "persistentvolumeclaims")
 VOLUMES = resources.require("", "v1", "persistentvolumes")
 CLASSES = resources.require("storage.k8s.io", "v1", "storageclasses")
