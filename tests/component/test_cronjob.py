@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pocketkube.api import meta, resources
 from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
+from pocketkube.clock import FakeClock
 from pocketkube.controllers.cronjob import CronJobController
 from tests.support.inprocess import inprocess_api
 
 CRONJOBS = resources.require("batch", "v1", "cronjobs")
 JOBS = resources.require("batch", "v1", "jobs")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = meta.now()
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def cronjob(name: str, **spec: Any) -> Obj:
@@ -35,10 +29,10 @@ def cronjob(name: str, **spec: Any) -> Obj:
 
 
 @contextlib.asynccontextmanager
-async def cron() -> AsyncIterator[tuple[ApiClient, CronJobController, Clock]]:
+async def cron() -> AsyncIterator[tuple[ApiClient, CronJobController, FakeClock]]:
     async with inprocess_api() as api:
-        clock = Clock()
-        controller = CronJobController(api.client, now=clock)
+        clock = FakeClock(time.time())  # creationTimestamps come from the API server's real clock
+        controller = CronJobController(api.client, clock=clock)
         task = asyncio.create_task(controller.run())
         try:
             yield api.client, controller, clock
@@ -48,11 +42,11 @@ async def cron() -> AsyncIterator[tuple[ApiClient, CronJobController, Clock]]:
                 await task
 
 
-async def tick(client: ApiClient, controller: CronJobController, clock: Clock, name: str, minute: int) -> None:
+async def tick(client: ApiClient, controller: CronJobController, clock: FakeClock, name: str, minute: int) -> None:
     """Move the clock to `minute` minutes (and 5 s) past the CronJob's creation minute, and reconcile."""
     cj = await client.get(CRONJOBS, name, "default")
     created = meta.parse_time(cj["metadata"]["creationTimestamp"]).replace(second=0)
-    clock.t = created + timedelta(minutes=minute, seconds=5)
+    await clock.set((created + timedelta(minutes=minute, seconds=5)).timestamp())
     controller.queue.add(f"default/{name}")
     await asyncio.sleep(0.15)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from pocketkube.api import resources
 from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
+from pocketkube.clock import REAL_CLOCK, Clock, FakeClock
 from pocketkube.controllers.deployment import DeploymentController
 from pocketkube.controllers.replicaset import ReplicaSetController
 from tests.support.fake_kubelet import FakeKubelet, running
@@ -38,11 +40,11 @@ def healthy(pod: Obj) -> bool:
 
 
 @asynccontextmanager
-async def cluster(termination_delay: float = 0.0) -> AsyncIterator[ApiClient]:
+async def cluster(termination_delay: float = 0.0, clock: Clock = REAL_CLOCK) -> AsyncIterator[ApiClient]:
     async with inprocess_api() as api:
         client = api.client
         kubelet = FakeKubelet(client, ready=healthy, termination_delay=termination_delay)
-        async with running(DeploymentController(client), ReplicaSetController(client), kubelet):
+        async with running(DeploymentController(client, clock), ReplicaSetController(client, clock), kubelet):
             yield client
 
 
@@ -154,7 +156,9 @@ async def test_recreate_waits_for_old_pods_to_be_gone() -> None:
 
 
 async def test_stalled_rollout_exceeds_progress_deadline_while_old_pods_serve() -> None:
-    async with cluster() as client:
+    # The fake clock starts at real time: the fake kubelet stamps pods with real time.
+    clock = FakeClock(time.time())
+    async with cluster(clock=clock) as client:
         await client.create(DEPLOYMENTS, deployment("web", 2, progressDeadlineSeconds=2))
         await until(lambda: rollout_done(client), within=10)
         await client.patch(DEPLOYMENTS, "web", {"spec": {"template": {"spec": {"containers": [
@@ -165,7 +169,18 @@ async def test_stalled_rollout_exceeds_progress_deadline_while_old_pods_serve() 
             cond = progressing(d)
             return cond["reason"] == "ProgressDeadlineExceeded" and cond["status"] == "False"
 
-        await until(failed, within=10)
+        async def stalled() -> bool:
+            d = await get(client)
+            st = d.get("status") or {}
+            return (progressing(d)["reason"] == "ReplicaSetUpdated" and st.get("updatedReplicas") == 2
+                    and clock.sleepers >= 1)  # the controller waits for the deadline on the clock
+
+        await until(stalled, within=10)
+        await clock.advance(0.5)
+        await asyncio.sleep(0.1)
+        assert not await failed()  # 2 s have not passed on the clock
+        await clock.advance(3)  # past the deadline (timestamps have second precision)
+        await until(failed, within=5)
         d = await get(client)
         new_name = next(rs["metadata"]["name"] for rs in await replicasets(client)
                         if rs["metadata"]["annotations"][REVISION] == "2")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from pocketkube.api import errors, resources
 from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, Informer
+from pocketkube.clock import REAL_CLOCK, Clock, FakeClock
 from pocketkube.controllers.gc import GarbageCollector
 from pocketkube.controllers.job import JobController
 from tests.support.fake_kubelet import running
@@ -66,13 +67,10 @@ def job(name: str, **spec: Any) -> Obj:
 
 
 @contextlib.asynccontextmanager
-async def cluster(decide: Callable[[Obj], str | None], now: Callable[[], datetime] | None = None,
+async def cluster(decide: Callable[[Obj], str | None], clock: Clock = REAL_CLOCK, backoff_base: float = 0.01,
                   gc: bool = False) -> AsyncIterator[tuple[ApiClient, PodFinisher]]:
     async with inprocess_api() as api:
-        kw: dict[str, Any] = {"backoff_base": 0.01}
-        if now is not None:
-            kw["now"] = now
-        controllers: list[Any] = [JobController(api.client, **kw)]
+        controllers: list[Any] = [JobController(api.client, clock=clock, backoff_base=backoff_base)]
         if gc:
             controllers.append(GarbageCollector(api.client))
         kubelet = PodFinisher(api.client, decide)
@@ -122,9 +120,31 @@ async def test_parallelism_limits_active_pods() -> None:
         assert len((await client.list(PODS, "default"))["items"]) == 2
 
 
+async def job_status(client: ApiClient, name: str) -> Obj:
+    return dict((await client.get(JOBS, name, "default")).get("status") or {})
+
+
+async def pod_count(client: ApiClient) -> int:
+    return len((await client.list(PODS, "default"))["items"])
+
+
 async def test_failing_job_stops_at_backoff_limit() -> None:
-    async with cluster(lambda pod: "Failed") as (client, _):
+    clock = FakeClock(time.time())
+    async with cluster(lambda pod: "Failed", clock=clock, backoff_base=10.0) as (client, _):
         await client.create(JOBS, job("bad", backoffLimit=2), "default")
+        # Each failed pod is replaced after the backoff (10 s, then 20 s), measured on the clock.
+        for failures, backoff in ((1, 10.0), (2, 20.0)):
+            await until(lambda: clock.sleepers >= 1)
+            assert (await job_status(client, "bad")).get("failed") == failures
+            await clock.advance(backoff - 1)
+            await asyncio.sleep(0.05)
+            assert await pod_count(client) == failures  # not replaced before the backoff ends
+            await clock.advance(1)
+
+            async def replaced(want: int = failures + 1) -> bool:
+                return await pod_count(client) == want
+
+            await until(replaced)
         failed = await wait_condition(client, "bad", "Failed")
         status = failed["status"]
         assert status["failed"] == 3 and not status.get("succeeded") and not status.get("active")
@@ -158,11 +178,15 @@ async def test_indexed_job_runs_each_index_once() -> None:
 
 
 async def test_deadline_exceeded_fails_the_job() -> None:
-    clock = [datetime(2030, 1, 1, tzinfo=UTC)]
-    async with cluster(lambda pod: "Running", now=lambda: clock[0]) as (client, _):
-        await client.create(JOBS, job("late", activeDeadlineSeconds=1), "default")
+    clock = FakeClock(time.time())
+    async with cluster(lambda pod: "Running", clock=clock) as (client, _):
+        await client.create(JOBS, job("late", activeDeadlineSeconds=5), "default")
         await until(lambda: has_active(client, "late", 1))
-        clock[0] = datetime(2030, 1, 1, 0, 0, 5, tzinfo=UTC)
+        await until(lambda: clock.sleepers >= 1)  # the controller looks again at the deadline
+        await clock.advance(4)
+        await asyncio.sleep(0.05)
+        assert "conditions" not in await job_status(client, "late")
+        await clock.advance(1)
         failed = await wait_condition(client, "late", "Failed")
         cond = {c["type"]: c for c in failed["status"]["conditions"]}
         assert cond["Failed"]["reason"] == "DeadlineExceeded"

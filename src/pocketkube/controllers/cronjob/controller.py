@@ -1,4 +1,4 @@
-"""The CronJob controller (kube's cronjob controllerv2), with an injectable clock.
+"""The CronJob controller (kube's cronjob controllerv2), on the injected clock.
 
 reconcile: bring status.active in line with the owned Jobs (finished ones leave it, and set
 lastSuccessfulTime), prune finished Jobs beyond the history limits, then — unless suspended — find
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pocketkube.api import errors, meta, resources
 from pocketkube.api.obj import Obj
 from pocketkube.api.validation.cron import parse_schedule
 from pocketkube.client.rest import ApiClient
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller, controller_of, owner_reference
 from pocketkube.controllers.cronjob.schedule import most_recent, next_time, zone
 
@@ -73,9 +73,8 @@ def _ref(job: Obj) -> Obj:
 class CronJobController(Controller):
     name = "cronjob-controller"
 
-    def __init__(self, client: ApiClient, now: Callable[[], datetime] = meta.now):
-        super().__init__(client)
-        self.now = now
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
         self.cronjobs = self.informer(CRONJOBS, self.own())
         self.jobs = self.informer(JOBS, self.watch_owned("CronJob"))
 
@@ -120,7 +119,7 @@ class CronJobController(Controller):
             self.recorder.event(cj, "Warning", "UnparseableSchedule", f"unparseable schedule: {exc}")
             return None
         tz = zone(spec.get("timeZone"))
-        now = self.now()
+        now = self.clock.utcnow()
         earliest = meta.parse_time(status.get("lastScheduleTime") or cj["metadata"]["creationTimestamp"])
         deadline = spec.get("startingDeadlineSeconds")
         if deadline is not None:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from pocketkube.api import errors, meta, resources
+from pocketkube.api import errors, resources
 from pocketkube.api.obj import Obj
 from pocketkube.client.informer import Handlers, object_key
 from pocketkube.client.rest import ApiClient
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller, controller_of, owner_reference
 from pocketkube.controllers.common.expectations import Expectations
 from pocketkube.controllers.common.ownership import controller_key
@@ -36,10 +35,9 @@ REVISIONS = resources.require("apps", "v1", "controllerrevisions")
 class DaemonSetController(Controller):
     name = "daemonset-controller"
 
-    def __init__(self, client: ApiClient, now: Callable[[], datetime] = meta.now):
-        super().__init__(client)
-        self.now = now
-        self.expectations = Expectations()
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
+        self.expectations = Expectations(clock=clock)
         self.daemonsets = self.informer(DAEMONSETS, self.own())
         self.pods = self.informer(PODS, self.watch_owned("DaemonSet"))
         self.pods.add_handlers(self.expectations.observer(lambda pod: controller_key(pod, "DaemonSet")))
@@ -70,7 +68,7 @@ class DaemonSetController(Controller):
         await self._sync_revisions(ds, template, current_hash)
         if not self.expectations.satisfied(key):
             return None
-        now = self.now()
+        now = self.clock.utcnow()
         min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
         states = self._node_states(ds, template)
         strategy = ((ds.get("spec") or {}).get("updateStrategy") or {}).get("type", "RollingUpdate")

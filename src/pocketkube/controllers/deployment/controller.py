@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from pocketkube.api import meta, resources
+from pocketkube.api import resources
 from pocketkube.api.obj import Obj
 from pocketkube.api.selectors import selector_from_object
 from pocketkube.client import ApiClient

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import copy
 
-from pocketkube.api import errors, meta, resources
+from pocketkube.api import errors, resources
 from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.events import EventRecorder
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import controller_of, owner_reference
 from pocketkube.controllers.deployment import conditions as cond
 from pocketkube.controllers.deployment.hashing import HASH_LABEL, compute_hash, equal_ignore_hash

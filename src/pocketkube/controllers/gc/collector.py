@@ -20,6 +20,7 @@ from pocketkube.api.obj import Obj
 from pocketkube.api.resources import RESOURCES, ResourceInfo
 from pocketkube.client.informer import Handlers, Informer, object_key
 from pocketkube.client.rest import ApiClient
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller
 from pocketkube.controllers.gc.plan import (
     FOREGROUND,
@@ -61,8 +62,9 @@ class GarbageCollector(Controller):
     name = "garbage-collector-controller"
     workers = 4
 
-    def __init__(self, client: ApiClient, resources: list[ResourceInfo] | None = None):
-        super().__init__(client)
+    def __init__(self, client: ApiClient, resources: list[ResourceInfo] | None = None,
+                 clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
         self.kinds: dict[tuple[str, str], ResourceInfo] = {}  # (apiVersion, kind) → resource
         self.by_storage: dict[str, tuple[ResourceInfo, Informer]] = {}
         self.uids: dict[str, str] = {}  # uid → queue key

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime
 
 from pocketkube.api import errors, meta, resources
@@ -20,6 +18,7 @@ from pocketkube.api.obj import Obj
 from pocketkube.api.podutil import is_pod_active, is_pod_ready
 from pocketkube.client.informer import Handlers, object_key
 from pocketkube.client.rest import ApiClient
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller, controller_of, owner_reference
 from pocketkube.controllers.common.expectations import Expectations
 from pocketkube.controllers.common.ownership import controller_key
@@ -35,11 +34,10 @@ class JobController(Controller):
     name = "job-controller"
     workers = 4
 
-    def __init__(self, client: ApiClient, now: Callable[[], datetime] = meta.now, backoff_base: float = 10.0):
-        super().__init__(client)
-        self.now = now
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK, backoff_base: float = 10.0):
+        super().__init__(client, clock)
         self.backoff_base = backoff_base
-        self.expectations = Expectations()
+        self.expectations = Expectations(clock=clock)
         self._latest: dict[str, Obj] = {}  # key → the Job as we last wrote it (fresher than the cache)
         self._failures: dict[str, tuple[int, float]] = {}  # uid → (failed count, when first seen)
         self.jobs = self.informer(JOBS, self.own())
@@ -99,7 +97,7 @@ class JobController(Controller):
         return await self._sync(key, job, pods)
 
     async def _sync(self, key: str, job: Obj, pods: list[Obj]) -> float | None:
-        now = self.now()
+        now = self.clock.utcnow()
         status = copy.deepcopy(job.get("status") or {})
         uncounted = status.setdefault("uncountedTerminatedPods", {})
         by_uid = {p["metadata"]["uid"]: p for p in pods}
@@ -226,8 +224,8 @@ class JobController(Controller):
         if failed <= 0:
             return 0.0
         if seen is None or seen[0] != failed:
-            seen = self._failures[uid] = (failed, time.monotonic())
-        return max(0.0, logic.backoff_delay(failed, self.backoff_base) - (time.monotonic() - seen[1]))
+            seen = self._failures[uid] = (failed, self.clock.now())
+        return max(0.0, logic.backoff_delay(failed, self.backoff_base) - (self.clock.now() - seen[1]))
 
     async def _create_pods(self, key: str, job: Obj, indexes: list[int | None]) -> None:
         """Create a pod per index (None: non-indexed), each expected before it is created."""

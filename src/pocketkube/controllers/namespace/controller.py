@@ -15,6 +15,7 @@ from pocketkube.api import errors, meta, resources
 from pocketkube.api.obj import Obj
 from pocketkube.api.resources import RESOURCES, ResourceInfo
 from pocketkube.client.rest import ApiClient
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,8 @@ def content_conditions(remaining: dict[str, int], finalizers: dict[str, int], fa
 class NamespaceController(Controller):
     name = "namespace-controller"
 
-    def __init__(self, client: ApiClient):
-        super().__init__(client)
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
         self.namespaces = self.informer(NAMESPACES, self.own())
 
     async def reconcile(self, key: str) -> float | None:

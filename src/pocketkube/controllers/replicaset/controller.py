@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from pocketkube.api import errors, meta, resources
+from pocketkube.api import errors, resources
 from pocketkube.api.obj import Obj
 from pocketkube.api.podutil import is_pod_active
 from pocketkube.api.selectors import selector_from_object
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers, object_key
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller, owner_reference
 from pocketkube.controllers.common.expectations import Expectations
 from pocketkube.controllers.common.ownership import claim_objects, controller_key, labels_of
@@ -56,9 +57,9 @@ class ReplicaSetController(Controller):
     name = "replicaset-controller"
     workers = 4
 
-    def __init__(self, client: ApiClient):
-        super().__init__(client)
-        self.expectations = Expectations()
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
+        self.expectations = Expectations(clock=clock)
         self.replicasets = self.informer(REPLICASETS, self.own())
         self.pods = self.informer(PODS, Handlers(on_add=self._pod_added, on_update=self._pod_updated,
                                                  on_delete=self._pod_deleted))
@@ -113,7 +114,7 @@ class ReplicaSetController(Controller):
         if self.expectations.satisfied(key) and not rs["metadata"].get("deletionTimestamp"):
             create_error = await self._manage_replicas(key, rs, owned)
 
-        now = meta.now()
+        now = self.clock.utcnow()
         status = calculate_status(rs, owned, create_error, now)
         if status != (rs.get("status") or {}):
             await self.client.update(REPLICASETS, {**rs, "status": status}, subresource="status")

@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pocketkube.api import errors, meta, resources
+from pocketkube.api import errors, resources
 from pocketkube.api.obj import Obj
 from pocketkube.api.selectors import selector_from_object
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller, controller_of
 from pocketkube.controllers.common.ownership import claim_objects
 from pocketkube.controllers.statefulset import identity, revision
@@ -42,8 +43,8 @@ class StatefulSetController(Controller):
     name = "statefulset-controller"
     workers = 4
 
-    def __init__(self, client: ApiClient):
-        super().__init__(client)
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
         self.sets = self.informer(STATEFULSETS, self.own())
         self.pods = self.informer(PODS, Handlers(on_add=self._pod_event, on_update=self._pod_updated,
                                                  on_delete=self._pod_event))
@@ -94,7 +95,7 @@ class StatefulSetController(Controller):
                 condemned.append((-1 if ordinal is None else ordinal, pod))
         condemned.sort(key=lambda item: item[0], reverse=True)
 
-        now = meta.now()
+        now = self.clock.utcnow()
         templates = {current["metadata"]["name"]: revision.template_of(current),
                      update["metadata"]["name"]: revision.template_of(update)}
         for action in plan(spec, live, [p for _, p in condemned], current["metadata"]["name"],

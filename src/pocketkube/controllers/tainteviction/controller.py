@@ -39,8 +39,7 @@ class TaintEvictionController(Controller):
     workers = 4
 
     def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
-        super().__init__(client)
-        self.clock = clock
+        super().__init__(client, clock)
         self._since: dict[str, float] = {}  # pod key → when it first came under the NoExecute taints
         self._timers: dict[str, asyncio.Task[None]] = {}  # pod key → its pending eviction's wake-up
         self.pods = self.informer(PODS, Handlers(on_add=self._pod_changed,

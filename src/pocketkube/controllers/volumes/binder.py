@@ -21,6 +21,7 @@ from pocketkube.api import errors, meta, resources
 from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
 from pocketkube.client.informer import Handlers
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller
 from pocketkube.controllers.volumes import matching
 
@@ -38,8 +39,8 @@ def _annotations(obj: Obj) -> dict[str, str]:
 class PersistentVolumeController(Controller):
     name = "persistentvolume-binder-controller"
 
-    def __init__(self, client: ApiClient):
-        super().__init__(client)
+    def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
         self.claims = self.informer(CLAIMS, Handlers(on_add=self.enqueue, on_update=lambda _o, n: self.enqueue(n),
                                                      on_delete=self._claim_deleted))
         self.volumes = self.informer(VOLUMES, Handlers(on_add=self._volume_event,
@@ -217,5 +218,5 @@ class PersistentVolumeController(Controller):
             return
         new: Obj = {"phase": phase, "message": message or None}
         if status.get("phase") != phase:
-            new["lastPhaseTransitionTime"] = meta.rfc3339(meta.now())
+            new["lastPhaseTransitionTime"] = meta.rfc3339(self.clock.utcnow())
         await self.client.patch(VOLUMES, pv["metadata"]["name"], {"status": new}, subresource="status")

@@ -12,6 +12,7 @@ import logging
 from pocketkube.api import errors, resources
 from pocketkube.api.obj import Obj
 from pocketkube.client import ApiClient
+from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller
 from pocketkube.controllers.volumes import local_path, matching
 
@@ -26,8 +27,8 @@ class LocalPathProvisioner(Controller):
     name = "local-path-provisioner"
 
     def __init__(self, client: ApiClient, volumes_root: str = local_path.DEFAULT_VOLUMES_ROOT,
-                 create_default_class: bool = True):
-        super().__init__(client)
+                 create_default_class: bool = True, clock: Clock = REAL_CLOCK):
+        super().__init__(client, clock)
         self.volumes_root = volumes_root
         self.create_default_class = create_default_class
         self.claims = self.informer(CLAIMS, self.own())
