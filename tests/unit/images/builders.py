@@ -1,21 +1,24 @@
-"""Build synthetic layers, images and archives in memory for the image tests."""
+"""Build synthetic layers, images and archives in memory for the image tests.
+
+Tar entries of any kind (`make_tar`) and images put straight into a store (`add_image`) live here;
+digests, gzip, manifests and the docker/OCI archive writers are the conformance suite's
+(`pocketkube.images.testing.archives`), re-exported under their short names."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import json
 import tarfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from pocketkube.images.busybox import gzip_deterministic as gz
 from pocketkube.images.store import ContentStore
+from pocketkube.images.store import sha256_bytes as sha
+from pocketkube.images.testing.archives import docker_archive, manifest_blob, oci_archive
 
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+__all__ = ["Entry", "add_image", "config_blob", "directory", "docker_archive", "file", "gz", "hardlink", "make_tar",
+           "oci_archive", "sha", "symlink"]
 
 
 @dataclass
@@ -60,23 +63,10 @@ def make_tar(entries: list[Entry]) -> bytes:
     return buffer.getvalue()
 
 
-def gz(data: bytes) -> bytes:
-    return gzip.compress(data, mtime=0)
-
-
 def config_blob(diff_ids: list[str], cmd: list[str] | None = None, **extra: Any) -> bytes:
     config = {"Cmd": cmd or ["sh"], **extra}
     return json.dumps({"architecture": "amd64", "os": "linux", "config": config,
                        "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
-
-
-def manifest_blob(config: bytes, layers: list[bytes]) -> bytes:
-    return json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(config), "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(layer), "size": len(layer)}
-                   for layer in layers],
-    }).encode()
 
 
 def add_image(store: ContentStore, layer_tars: list[bytes], refs: list[str], **config: Any) -> Any:
@@ -88,54 +78,3 @@ def add_image(store: ContentStore, layer_tars: list[bytes], refs: list[str], **c
         for blob in [*layers, config_bytes, manifest]:
             store.put_blob(blob)
         return store.add_image(sha(manifest), refs)
-
-
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
-
-def docker_archive(path: Path, layer_tars: list[bytes], repo_tags: list[str], config: bytes) -> None:
-    """A `docker save` archive: <id>/layer.tar per layer, <config hex>.json, manifest.json."""
-    with tarfile.open(path, "w") as tar:
-        layer_paths = []
-        for layer in layer_tars:
-            name = f"{sha(layer)[7:]}/layer.tar"
-            _add_bytes(tar, name, layer)
-            layer_paths.append(name)
-        config_name = f"{sha(config)[7:]}.json"
-        _add_bytes(tar, config_name, config)
-        _add_bytes(tar, "manifest.json", json.dumps(
-            [{"Config": config_name, "RepoTags": repo_tags, "Layers": layer_paths}]).encode())
-
-
-def oci_archive(path: Path, layer_tars: list[bytes], config: bytes, ref_name: str, nested: bool = True) -> str:
-    """An OCI image layout tar (gzip layers); with `nested`, the manifest sits behind a platform index.
-
-    Returns the manifest digest.
-    """
-    layers = [gz(layer) for layer in layer_tars]
-    manifest = manifest_blob(config, layers)
-    other = manifest_blob(config_blob([], cmd=["other-arch"]), [])
-    blobs = [*layers, config, manifest, other, config_blob([], cmd=["other-arch"])]
-    top: dict[str, Any] = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(manifest),
-                           "size": len(manifest)}
-    if nested:
-        import platform
-
-        arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-        index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(other), "size": len(other),
-             "platform": {"os": "linux", "architecture": "s390x" if arch != "s390x" else "ppc64le"}},
-            {**top, "platform": {"os": "linux", "architecture": arch}},
-        ]}).encode()
-        blobs.append(index)
-        top = {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(index), "size": len(index)}
-    top["annotations"] = {"org.opencontainers.image.ref.name": ref_name}
-    with tarfile.open(path, "w") as tar:
-        _add_bytes(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
-        _add_bytes(tar, "index.json", json.dumps({"schemaVersion": 2, "manifests": [top]}).encode())
-        for blob in blobs:
-            _add_bytes(tar, f"blobs/sha256/{sha(blob)[7:]}", blob)
-    return sha(manifest)

@@ -16,21 +16,12 @@ a backend can verify afterwards that nothing stays mounted.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import tarfile
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pocketkube.images.archive import (
-    MEDIA_OCI_CONFIG,
-    MEDIA_OCI_LAYER_GZIP,
-    MEDIA_OCI_MANIFEST,
-    host_platform,
-)
 from pocketkube.images.base import (
     Image,
     ImageConfig,
@@ -41,9 +32,14 @@ from pocketkube.images.base import (
     SnapshotError,
     Snapshotter,
 )
-from pocketkube.images.busybox import gzip_deterministic
-from pocketkube.images.fake import image_files
-from pocketkube.images.store import canonical_json, sha256_bytes
+from pocketkube.images.store import sha256_bytes
+from pocketkube.images.testing.archives import (
+    add_member,
+    config_document,
+    docker_archive,
+    layer_tar,
+    oci_archive,
+)
 
 AddImage = Callable[[str, Mapping[str, bytes], ImageConfig], Awaitable[Image]]
 FILES: Mapping[str, bytes] = {"etc/passwd": b"root:x:0:0:root:/root:/bin/sh\n", "srv/app/data.txt": b"v1\n",
@@ -65,77 +61,11 @@ class Harness:
         return await self.add_image(ref, files, config)
 
 
-# archives ----------------------------------------------------------------------------------------
-def layer_tar(files: Mapping[str, bytes]) -> bytes:
-    """A deterministic uncompressed layer of `files` (as `FakeImageService.add` takes them) and their parents."""
-    entries = image_files(files)
-    for name in list(entries):
-        parts = name.split("/")
-        for depth in range(1, len(parts)):
-            entries.setdefault("/".join(parts[:depth]), None)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in sorted(entries.items()):
-            info = tarfile.TarInfo(name)
-            info.type, info.mode = (tarfile.DIRTYPE, 0o755) if data is None else (tarfile.REGTYPE, 0o644)
-            info.mtime = 0
-            info.size = len(data or b"")
-            tar.addfile(info, io.BytesIO(data) if data else None)
-    return buffer.getvalue()
-
-
-def config_blob(config: ImageConfig, diff_ids: Sequence[str]) -> bytes:
-    """An image config document in Docker's field names (empty fields left out, as Docker does)."""
-    fields: dict[str, Any] = {"Entrypoint": list(config.entrypoint), "Cmd": list(config.cmd),
-                              "Env": list(config.env), "WorkingDir": config.working_dir, "User": config.user,
-                              "ExposedPorts": {port: {} for port in config.exposed_ports}}
-    os_name, arch = host_platform()
-    return canonical_json({"architecture": arch, "os": os_name, "config": {k: v for k, v in fields.items() if v},
-                           "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}})
-
-
-def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
-
 def write_docker_archive(path: Path, repo_tags: Sequence[str], files: Mapping[str, bytes],
                          config: ImageConfig = NO_CONFIG) -> None:
     """A `docker save` archive of one image: one layer holding `files` (none when empty)."""
     layers = [layer_tar(files)] if files else []
-    blob = config_blob(config, [sha256_bytes(layer) for layer in layers])
-    with tarfile.open(path, "w") as tar:
-        names = []
-        for layer in layers:
-            names.append(f"{sha256_bytes(layer)[7:]}/layer.tar")
-            _add_member(tar, names[-1], layer)
-        _add_member(tar, f"{sha256_bytes(blob)[7:]}.json", blob)
-        _add_member(tar, "manifest.json", json.dumps(
-            [{"Config": f"{sha256_bytes(blob)[7:]}.json", "RepoTags": list(repo_tags), "Layers": names}]).encode())
-
-
-def write_oci_archive(path: Path, ref_name: str, files: Mapping[str, bytes],
-                      config: ImageConfig = NO_CONFIG) -> str:
-    """An OCI image layout archive of one image (a gzip layer), named `ref_name`; returns the manifest digest."""
-    layer = layer_tar(files)
-    compressed = gzip_deterministic(layer)
-    blob = config_blob(config, [sha256_bytes(layer)])
-    manifest = canonical_json({
-        "schemaVersion": 2, "mediaType": MEDIA_OCI_MANIFEST,
-        "config": {"mediaType": MEDIA_OCI_CONFIG, "digest": sha256_bytes(blob), "size": len(blob)},
-        "layers": [{"mediaType": MEDIA_OCI_LAYER_GZIP, "digest": sha256_bytes(compressed),
-                    "size": len(compressed)}],
-    })
-    index = {"schemaVersion": 2, "manifests": [{
-        "mediaType": MEDIA_OCI_MANIFEST, "digest": sha256_bytes(manifest), "size": len(manifest),
-        "annotations": {"org.opencontainers.image.ref.name": ref_name}}]}
-    with tarfile.open(path, "w") as tar:
-        _add_member(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
-        _add_member(tar, "index.json", json.dumps(index).encode())
-        for data in (compressed, blob, manifest):
-            _add_member(tar, f"blobs/sha256/{sha256_bytes(data)[7:]}", data)
-    return sha256_bytes(manifest)
+    docker_archive(path, layers, repo_tags, config_document(config, [sha256_bytes(layer) for layer in layers]))
 
 
 def import_with_archive(service: ImageService, scratch: Path) -> AddImage:
@@ -329,7 +259,9 @@ async def check_import_docker_archive(h: Harness) -> None:
 
 async def check_import_oci_archive(h: Harness) -> None:
     path = h.scratch / "oci.tar"
-    digest = write_oci_archive(path, "example.com/app:oci", {"bin/tool": b"#!/bin/sh\n"}, FULL_CONFIG)
+    layer = layer_tar({"bin/tool": b"#!/bin/sh\n"})
+    digest = oci_archive(path, [layer], config_document(FULL_CONFIG, [sha256_bytes(layer)]), "example.com/app:oci",
+                         nested=False)
     [image] = await h.service.import_archive(path)
     assert (image.digest, image.refs) == (digest, ("example.com/app:oci",)), image  # the registry's digest
     assert image.config == FULL_CONFIG
@@ -344,10 +276,10 @@ async def check_import_refuses_what_is_no_image_archive(h: Harness) -> None:
     not_tar.write_bytes(b"this is no tar")
     other_tar = h.scratch / "other.tar"
     with tarfile.open(other_tar, "w") as tar:
-        _add_member(tar, "README", b"hello")
+        add_member(tar, "README", b"hello")
     broken = h.scratch / "broken.tar"
     with tarfile.open(broken, "w") as tar:
-        _add_member(tar, "manifest.json", b'[{"Config": "missing.json", "RepoTags": ["x:1"], "Layers": []}]')
+        add_member(tar, "manifest.json", b'[{"Config": "missing.json", "RepoTags": ["x:1"], "Layers": []}]')
     for path in (not_tar, other_tar, broken, h.scratch / "missing.tar"):
         await _raises(ImageError, h.service.import_archive(path))
     assert await h.service.list() == []
