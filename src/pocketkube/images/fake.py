@@ -34,7 +34,6 @@ that its own index does not name.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import dataclasses
 import json
 import os
@@ -53,19 +52,19 @@ from pocketkube.images.base import (
     ImageConfig,
     ImageError,
     ImageNotFound,
-    InvalidReference,
     SnapshotError,
 )
 from pocketkube.images.busybox import GROUP, PASSWD
 from pocketkube.images.overlay import KEY
-from pocketkube.images.reference import id_prefix, normalize, parse_reference
+from pocketkube.images.reference import normalize
 from pocketkube.images.store import (
-    MIN_ID_PREFIX,
     SNAPSHOT_META,
     SNAPSHOTS_DIR,
     ContentStore,
     canonical_json,
+    lookup,
     sha256_bytes,
+    snapshot_layers,
 )
 from pocketkube.images.unpack import OPAQUE_XATTR, clean_parts
 
@@ -144,32 +143,14 @@ class FakeImageService:
         return index[image.digest]
 
     def _find(self, index: dict[str, Image], ref: str) -> tuple[Image | None, str]:
-        """As the real store: a `name@digest` by digest, else a tag, else an id (prefix)."""
-        try:
-            parsed = parse_reference(ref)
-        except InvalidReference:
-            parsed = None
-        if parsed is not None and parsed.digest:
-            if parsed.digest in index:
-                return index[parsed.digest], "digest"
-        elif parsed is not None:
-            for image in index.values():
-                if str(parsed) in image.refs:
-                    return image, "ref"
-        prefix = id_prefix(ref)
-        if prefix is None or (not ref.startswith("sha256:") and len(prefix) < MIN_ID_PREFIX):
-            return None, ""
-        matches = [image for image in index.values() if image.id.removeprefix("sha256:").startswith(prefix)]
-        if len(matches) > 1:
-            raise ImageError(f"image id prefix {ref!r} is ambiguous")
-        return (matches[0], "id") if matches else (None, "")
+        """As the real store (the same `lookup`): a `name@digest` by digest, else a tag, else an id (prefix)."""
+        digest, how = lookup(ref, {d: image.refs for d, image in index.items()}, lambda d: index[d].id)
+        return (index[digest], how) if digest is not None else (None, "")
 
     def _collect_garbage(self) -> None:
         """Delete layers that no image and no snapshot names (the real collector's rule)."""
         keep = {diff_id for image in self._load().values() for diff_id in image.diff_ids}
-        for meta in (self.root / SNAPSHOTS_DIR).glob(f"*/{SNAPSHOT_META}"):
-            with contextlib.suppress(OSError, ValueError):
-                keep.update(json.loads(meta.read_bytes()).get("diff_ids", ()))
+        keep |= snapshot_layers(self.root)
         keep_hex = {diff_id.removeprefix("sha256:") for diff_id in keep}
         for path in (self.root / "layers" / "sha256").iterdir():
             if path.name not in keep_hex:

@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -55,6 +55,39 @@ def _hex(digest: str) -> str:
     if algorithm != "sha256" or len(hexpart) != 64 or any(c not in "0123456789abcdef" for c in hexpart):
         raise ImageError(f"unsupported or malformed digest {digest!r}")
     return hexpart
+
+
+def lookup(ref: str, index: Mapping[str, Sequence[str]], image_id: Callable[[str], str]) -> tuple[str | None, str]:
+    """Which manifest digest of `index` (digest → tagged refs) `ref` names, and how: a `name@digest`
+    by its digest ("digest"), else a tag ("ref"), else an image id or a prefix of one ("id",
+    `image_id(digest)` gives it). An ambiguous id prefix raises ImageError."""
+    try:
+        parsed = parse_reference(ref)
+    except InvalidReference:
+        parsed = None
+    if parsed is not None and parsed.digest:
+        if parsed.digest in index:
+            return parsed.digest, "digest"
+    elif parsed is not None:
+        for digest, refs in index.items():
+            if str(parsed) in refs:
+                return digest, "ref"
+    prefix = id_prefix(ref)
+    if prefix is None or (not ref.startswith("sha256:") and len(prefix) < MIN_ID_PREFIX):
+        return None, ""
+    matches = [digest for digest in index if image_id(digest).removeprefix("sha256:").startswith(prefix)]
+    if len(matches) > 1:
+        raise ImageError(f"image id prefix {ref!r} is ambiguous")
+    return (matches[0], "id") if matches else (None, "")
+
+
+def snapshot_layers(root: Path) -> set[str]:
+    """diff_ids that the prepared snapshots under `root` mount: never collected while a container may use them."""
+    in_use: set[str] = set()
+    for meta in (root / SNAPSHOTS_DIR).glob(f"*/{SNAPSHOT_META}"):
+        with contextlib.suppress(OSError, ValueError):
+            in_use.update(json.loads(meta.read_bytes()).get("diff_ids", ()))
+    return in_use
 
 
 def canonical_json(doc: Any) -> bytes:
@@ -237,25 +270,15 @@ class ContentStore:
     def find(self, ref: str) -> tuple[Image | None, str]:
         """The image `ref` names and how: "ref" (a tag), "digest" (name@digest) or "id"."""
         index = self._load_index()
-        try:
-            parsed = parse_reference(ref)
-        except InvalidReference:
-            parsed = None
-        if parsed is not None and parsed.digest:
-            if parsed.digest in index:
-                return self.image(parsed.digest, index[parsed.digest]), "digest"
-        elif parsed is not None:
-            for digest, refs in index.items():
-                if str(parsed) in refs:
-                    return self.image(digest, refs), "ref"
-        prefix = id_prefix(ref)
-        if prefix is None or (not ref.startswith("sha256:") and len(prefix) < MIN_ID_PREFIX):
-            return None, ""
-        matches = [self.image(digest, refs) for digest, refs in index.items()]
-        matches = [image for image in matches if _hex(image.id).startswith(prefix)]
-        if len(matches) > 1:
-            raise ImageError(f"image id prefix {ref!r} is ambiguous")
-        return (matches[0], "id") if matches else (None, "")
+        images: dict[str, Image] = {}  # only an id lookup reads manifests, each once
+
+        def image(digest: str) -> Image:
+            if digest not in images:
+                images[digest] = self.image(digest, index[digest])
+            return images[digest]
+
+        digest, how = lookup(ref, index, lambda d: image(d).id)
+        return (image(digest), how) if digest is not None else (None, "")
 
     def remove(self, ref: str) -> None:
         image, how = self.find(ref)
@@ -272,19 +295,11 @@ class ContentStore:
         self.collect_garbage()
 
     # garbage -------------------------------------------------------------------------------------
-    def snapshot_layers(self) -> set[str]:
-        """diff_ids that prepared snapshots mount: never collected while a container may use them."""
-        in_use: set[str] = set()
-        for meta in (self.root / SNAPSHOTS_DIR).glob(f"*/{SNAPSHOT_META}"):
-            with contextlib.suppress(OSError, ValueError):
-                in_use.update(json.loads(meta.read_bytes()).get("diff_ids", ()))
-        return in_use
-
     def collect_garbage(self) -> None:
         """Delete blobs and layers no image (and no snapshot) refers to, and stale temp files."""
         with self._flock("gc.lock", exclusive=True):
             blobs: set[str] = set()
-            layers = self.snapshot_layers()
+            layers = snapshot_layers(self.root)
             for digest in self._load_index():
                 config_digest, diff_ids, _, _, manifest_layers = self._parse(digest)
                 blobs.update([digest, config_digest, *(layer["digest"] for layer in manifest_layers)])
