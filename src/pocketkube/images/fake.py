@@ -55,7 +55,7 @@ from pocketkube.images.base import (
     SnapshotError,
 )
 from pocketkube.images.busybox import GROUP, PASSWD
-from pocketkube.images.overlay import KEY
+from pocketkube.images.overlay import existing_snapshot, list_snapshots, snapshot_dir
 from pocketkube.images.reference import normalize
 from pocketkube.images.store import (
     SNAPSHOT_META,
@@ -297,18 +297,9 @@ class FakeSnapshotter:
         self.snapshots = self.root / SNAPSHOTS_DIR
         self.snapshots.mkdir(parents=True, exist_ok=True)
 
-    def _dir(self, key: str) -> Path:
-        if not KEY.fullmatch(key):
-            raise SnapshotError(f"invalid snapshot key {key!r}: want [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}}")
-        return self.snapshots / key
-
     def _prepare(self, key: str, image: Image) -> str:
-        directory = self._dir(key)
-        meta_path = directory / SNAPSHOT_META
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_bytes())
-            if meta.get("image") != image.id:
-                raise SnapshotError(f"snapshot {key!r} exists for image {meta.get('image')}, not {image.id}")
+        directory = snapshot_dir(self.snapshots, key)
+        if existing_snapshot(directory, key, image) is not None:
             return str(directory / "rootfs")
         layers = [layer_path(self.root, diff_id) for diff_id in image.diff_ids]
         missing = [str(path) for path in layers if not path.is_dir()]
@@ -332,7 +323,7 @@ class FakeSnapshotter:
         return str(directory / "rootfs")
 
     def _remove(self, key: str) -> None:
-        directory = self._dir(key)
+        directory = snapshot_dir(self.snapshots, key)
         if directory.exists():
             doomed = self.snapshots / f".rm-{key}-{uuid.uuid4().hex[:8]}"
             os.rename(directory, doomed)
@@ -346,7 +337,7 @@ class FakeSnapshotter:
         self._remove(key)
 
     async def list(self) -> builtins.list[str]:
-        return sorted(p.name for p in self.snapshots.iterdir() if KEY.fullmatch(p.name) and p.is_dir())
+        return list_snapshots(self.snapshots)
 
     async def cleanup(self) -> None:
         """Delete what an interrupted prepare or remove left behind, as `OverlaySnapshotter.cleanup`."""

@@ -29,12 +29,36 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from pocketkube.images.base import Image, SnapshotError
 from pocketkube.images.mounts import MNT_DETACH, is_not_mounted, mount, mount_count, umount
 from pocketkube.images.store import SNAPSHOT_META, SNAPSHOTS_DIR, ContentStore
 
 KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def snapshot_dir(snapshots: Path, key: str) -> Path:
+    """The directory of snapshot `key` under `snapshots`; a key that is no plain name is refused."""
+    if not KEY.fullmatch(key):
+        raise SnapshotError(f"invalid snapshot key {key!r}: want [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}}")
+    return snapshots / key
+
+
+def existing_snapshot(directory: Path, key: str, image: Image) -> dict[str, Any] | None:
+    """The record of snapshot `key` if it exists (prepared for `image`; one prepared for another
+    image is refused), else None."""
+    meta_path = directory / SNAPSHOT_META
+    if not meta_path.exists():
+        return None
+    meta: dict[str, Any] = json.loads(meta_path.read_bytes())
+    if meta.get("image") != image.id:
+        raise SnapshotError(f"snapshot {key!r} exists for image {meta.get('image')}, not {image.id}")
+    return meta
+
+
+def list_snapshots(snapshots: Path) -> list[str]:
+    return sorted(p.name for p in snapshots.iterdir() if KEY.fullmatch(p.name) and p.is_dir())
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _UNSAFE_IN_OPTIONS = re.compile(r"[,:\\]")
 UMOUNT_RETRIES = 20
@@ -93,20 +117,12 @@ class OverlaySnapshotter:
         self.snapshots = self.store.root / SNAPSHOTS_DIR
         self._locks: dict[str, asyncio.Lock] = {}
 
-    def _dir(self, key: str) -> Path:
-        if not KEY.fullmatch(key):
-            raise SnapshotError(f"invalid snapshot key {key!r}: want [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}}")
-        return self.snapshots / key
-
     def _prepare(self, key: str, image: Image) -> str:
-        directory = self._dir(key)
+        directory = snapshot_dir(self.snapshots, key)
         rootfs = directory / "rootfs"
-        meta_path = directory / SNAPSHOT_META
         with self.store.importing():  # the collector must not take layers between check and mount
-            if meta_path.exists():
-                meta = json.loads(meta_path.read_bytes())
-                if meta.get("image") != image.id:
-                    raise SnapshotError(f"snapshot {key!r} exists for image {meta.get('image')}, not {image.id}")
+            meta = existing_snapshot(directory, key, image)
+            if meta is not None:
                 if mount_count(str(rootfs)):
                     return str(rootfs)
                 diff_ids = list(meta.get("diff_ids", []))
@@ -116,7 +132,7 @@ class OverlaySnapshotter:
             missing = [path for path in lowers if not os.path.isdir(path)]
             if missing:  # checked before creating: a failed prepare leaves no snapshot behind
                 raise SnapshotError(f"image {image.id} has layers missing from the store: {missing}")
-            if not meta_path.exists():
+            if meta is None:
                 self._create(directory, {"key": key, "image": image.id, "diff_ids": diff_ids})
             if not lowers:  # overlayfs needs one lower dir; an image without layers is empty
                 (directory / "empty").mkdir(exist_ok=True)
@@ -133,7 +149,7 @@ class OverlaySnapshotter:
         os.rename(staging, directory)
 
     def _remove(self, key: str) -> None:
-        directory = self._dir(key)
+        directory = snapshot_dir(self.snapshots, key)
         if not directory.exists():
             return
         unmount_all(str(directory / "rootfs"))
@@ -142,7 +158,7 @@ class OverlaySnapshotter:
         shutil.rmtree(doomed)
 
     def _list(self) -> builtins.list[str]:
-        return sorted(p.name for p in self.snapshots.iterdir() if KEY.fullmatch(p.name) and p.is_dir())
+        return list_snapshots(self.snapshots)
 
     def _lock(self, key: str) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
