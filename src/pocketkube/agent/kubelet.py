@@ -62,8 +62,6 @@ class Kubelet:
                  host_resolv_conf: str = "/etc/resolv.conf"):
         self.client = client
         self.node = node
-        self.runtime = runtime
-        self.clock = clock
         self.node_agent = NodeAgent(client, node)
         self.recorder = EventRecorder(client, "kubelet", node.name)
         self.status = StatusManager(client)

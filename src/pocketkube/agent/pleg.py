@@ -77,7 +77,6 @@ class Pleg:
         self.poke = poke
         self.clock = clock
         self.period = period
-        self.relists = 0  # completed relists: each lists the runtime once
         # Off until the agent knows its pods: a worker poked before the pod informer has listed
         # would take every pod for deleted. The agent pokes every pod itself when it turns them on.
         self.events = False
@@ -132,7 +131,6 @@ class Pleg:
             sandboxes = await self.runtime.list_pod_sandboxes()
             containers = await self.runtime.list_containers()
             self._pods = group_by_pod(sandboxes, containers)
-            self.relists += 1
             current.ok = True
             self._emit_events()
         finally:

@@ -70,18 +70,17 @@ class PodSync:
             record_restarts(self.backoff, actions, started, now)
         if _acts(actions):
             view = await self.pleg.fresh(uid)
-        written = await self._write_status(pod, view, actions, state, started)
+        await self._write_status(pod, view, actions, state, started)
         removed = await self.executor.collect_garbage(view)
         self.pleg.forget_containers(uid, removed)
-        if (podutil.is_phase_terminal(written.get("phase")) and not actions.kill_pod
-                and podutil.is_pod_terminal(self.status.latest(found))):
-            return 0.0  # the pod just ended: kill what is left (sidecars) and release its IP now
+        if not actions.kill_pod and podutil.is_pod_terminal(self.status.latest(found)):
+            return 0.0  # this write ended the pod: kill what is left (sidecars) and release its IP now
         if state.failures:
             return RETRY_FAILED_START
         return max(0.0, actions.next_wakeup - self.clock.now()) if actions.next_wakeup else None
 
     async def _write_status(self, pod: Obj, view: PodRuntime, actions: PodActions, state: PodState,
-                            started: list[str]) -> Obj:
+                            started: list[str]) -> None:
         waiting = {k: v for k, v in actions.waiting.items() if k not in started}
         waiting.update(state.failures)
         messages = {}
@@ -93,7 +92,6 @@ class PodSync:
         status = generate_pod_status(pod, view.sandbox, list(view.containers), waiting, state.ips, self.node_ip,
                                      self.clock.now(), termination_messages=messages)
         await self.status.set_status(pod, status)
-        return status
 
     async def _finish(self, pod: Obj, uid: str, state: PodState, view: PodRuntime,
                       actions: PodActions) -> float | None:
