@@ -4,8 +4,8 @@ A key added while it is being processed is handed out again once `done` is calle
 workers at once; adding a key that is already waiting does nothing (keys, not events, are queued:
 reconcile reads the current state anyway).
 
-`add_after` waits on the queue's clock (a deadline, minReadySeconds running out), so a test that
-moves a fake clock fires it; on the real clock it is a plain loop timer. Retries after a failure
+`add_after` is a timer on the queue's clock (a deadline, minReadySeconds running out), so a test
+that moves a fake clock fires it; `cancel_after` drops one that no longer applies. Retries after a failure
 (`add_rate_limited`) always wait in real time: a fake clock must never hold back a retry.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from pocketkube.clock import REAL_CLOCK, Clock, RealClock
+from pocketkube.clock import REAL_CLOCK, Clock, Timer
 
 
 class ShutDown(Exception):
@@ -28,7 +28,7 @@ class WorkQueue:
         self._processing: set[str] = set()
         self._failures: dict[str, int] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._waits: dict[str, tuple[float, asyncio.Task[None]]] = {}  # key → (when, on the clock; wake-up)
+        self._waits: dict[str, tuple[float, Timer]] = {}  # add_after: key → (when, on the clock; its timer)
         self._wakeup = asyncio.Event()
         self._shutting_down = False
         self.base_delay = base_delay
@@ -51,22 +51,23 @@ class WorkQueue:
         if delay <= 0:
             self.add(key)
             return
-        if isinstance(self.clock, RealClock):
-            self._add_later(key, delay)
-            return
         when = self.clock.now() + delay
         pending = self._waits.get(key)
         if pending is not None:
             if pending[0] <= when:
                 return
             pending[1].cancel()
-        self._waits[key] = (when, asyncio.create_task(self._wake(key, when)))
+        self._waits[key] = (when, self.clock.call_later(delay, lambda: self._woken(key)))
 
-    async def _wake(self, key: str, when: float) -> None:
-        # Measured from `when`, not from the task's start: the clock may move before the task runs.
-        await self.clock.sleep(when - self.clock.now())
+    def _woken(self, key: str) -> None:
         self._waits.pop(key, None)
         self.add(key)
+
+    def cancel_after(self, key: str) -> None:
+        """Drop a pending add_after of `key` (what it waited for no longer applies)."""
+        pending = self._waits.pop(key, None)
+        if pending is not None:
+            pending[1].cancel()
 
     def _add_later(self, key: str, delay: float) -> None:
         """Add `delay` real seconds later, on a loop timer."""
@@ -116,7 +117,7 @@ class WorkQueue:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        for _, wake in self._waits.values():
-            wake.cancel()
+        for _, wait in self._waits.values():
+            wait.cancel()
         self._waits.clear()
         self._wakeup.set()

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from pocketkube.client.workqueue import ShutDown, WorkQueue
+from pocketkube.clock import FakeClock
 
 
 async def test_duplicate_adds_are_one_item() -> None:
@@ -66,3 +67,18 @@ async def test_shutdown_wakes_waiting_workers() -> None:
     q.shutdown()
     with pytest.raises(ShutDown):
         await asyncio.wait_for(waiter, 1)
+
+
+async def test_add_after_runs_on_the_queue_clock_and_can_be_cancelled() -> None:
+    clock = FakeClock()
+    q = WorkQueue(clock=clock)
+    q.add_after("a", 30)
+    q.add_after("a", 60)  # the earlier one stays
+    q.add_after("b", 40)
+    await clock.advance(29)
+    assert len(q) == 0
+    q.cancel_after("b")
+    await clock.advance(1)
+    assert len(q) == 1 and await q.get() == "a"
+    await clock.advance(3600)
+    assert len(q) == 0 and clock.sleepers == 0

@@ -52,3 +52,18 @@ async def test_wait_for_returns_what_finishes_first() -> None:
     assert clock.sleepers == 0
     assert await wait_for(REAL_CLOCK, asyncio.sleep(0, "x"), 1) == "x"
     assert await wait_for(clock, asyncio.sleep(0, "y"), None) == "y"
+
+
+async def test_timers_run_in_time_order_and_cancelled_ones_never() -> None:
+    clock = FakeClock()
+    ran: list[str] = []
+    clock.call_later(20, lambda: ran.append("late"))
+    dropped = clock.call_later(5, lambda: ran.append("dropped"))
+    clock.call_later(10, lambda: ran.append("soon"))
+    clock.call_later(0, lambda: ran.append("now"))  # on the next loop turn, without moving the clock
+    await asyncio.sleep(0)
+    assert ran == ["now"]
+    dropped.cancel()
+    assert clock.sleepers == 2
+    await clock.advance(30)
+    assert ran == ["now", "soon", "late"] and clock.sleepers == 0

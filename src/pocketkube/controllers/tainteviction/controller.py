@@ -6,8 +6,8 @@ to it); reconcile asks `api.scheduling.taints.eviction_delay` how long the pod m
 NoExecute taint is not tolerated at all, the smallest `tolerationSeconds` of the tolerations it
 relies on, or forever. The grace period starts when this controller first sees the pod under the
 taints (kube: when the eviction is scheduled) and is forgotten once the taints are gone or
-tolerated forever. A pending eviction is a timer on the injected clock that enqueues the pod again
-when it runs out (kube's TimedWorkerQueue), so tests move a fake clock instead of waiting.
+tolerated forever. A pending eviction is the work queue's timer on the injected clock (reconcile returns
+the time left; lifting the taint cancels it), as kube's TimedWorkerQueue, so tests move a fake clock.
 
 Eviction marks the pod with a DisruptionTarget condition (reason DeletionByTaintManager), deletes
 it (guarded by its uid), and records `TaintManagerEviction`, as kube does.
@@ -15,7 +15,6 @@ it (guarded by its uid), and records `TaintManagerEviction`, as kube does.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from pocketkube.api import errors, meta, resources
@@ -26,7 +25,6 @@ from pocketkube.client.informer import Handlers, object_key
 from pocketkube.client.rest import ApiClient
 from pocketkube.clock import REAL_CLOCK, Clock
 from pocketkube.controllers.base import Controller
-from pocketkube.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,6 @@ class TaintEvictionController(Controller):
     def __init__(self, client: ApiClient, clock: Clock = REAL_CLOCK):
         super().__init__(client, clock)
         self._since: dict[str, float] = {}  # pod key → when it first came under the NoExecute taints
-        self._timers: dict[str, asyncio.Task[None]] = {}  # pod key → its pending eviction's wake-up
         self.pods = self.informer(PODS, Handlers(on_add=self._pod_changed,
                                                  on_update=lambda _o, n: self._pod_changed(n),
                                                  on_delete=self._pod_deleted))
@@ -86,28 +83,14 @@ class TaintEvictionController(Controller):
         now = self.clock.now()
         remaining = self._since.setdefault(key, now) + delay - now
         if remaining > 0:
-            self._wake_after(key, remaining)
-            return None
+            return remaining  # the work queue's timer on the clock brings the pod back then
         await self._evict(pod)
         self._cancel(key)  # only now: an eviction that failed is retried without a new grace period
         return None
 
-    def _wake_after(self, key: str, seconds: float) -> None:
-        timer = self._timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
-        self._timers[key] = asyncio.create_task(self._wake(key, seconds))
-
-    async def _wake(self, key: str, seconds: float) -> None:
-        await self.clock.sleep(seconds)
-        self._timers.pop(key, None)
-        self.queue.add(key)
-
     def _cancel(self, key: str) -> None:
         self._since.pop(key, None)
-        timer = self._timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
+        self.queue.cancel_after(key)
 
     async def _evict(self, pod: Obj) -> None:
         md = pod["metadata"]
@@ -124,10 +107,3 @@ class TaintEvictionController(Controller):
             raise
         self.recorder.event(pod, "Normal", "TaintManagerEviction",
                             f"Marking for deletion Pod {md['namespace']}/{md['name']}")
-
-    async def run(self) -> None:
-        try:
-            await super().run()
-        finally:
-            timers, self._timers = list(self._timers.values()), {}
-            await cancel_and_wait(timers)
