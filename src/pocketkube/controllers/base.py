@@ -33,6 +33,15 @@ def controller_of(obj: Obj) -> Obj | None:
     return None
 
 
+def controller_key(obj: Obj, kind: str) -> str | None:
+    """The work-queue key of the object's controller when it is of `kind` (same namespace), else None."""
+    ref = controller_of(obj)
+    if ref is None or ref.get("kind") != kind:
+        return None
+    ns = (obj.get("metadata") or {}).get("namespace")
+    return f"{ns}/{ref['name']}" if ns else str(ref["name"])
+
+
 def owner_reference(owner: Obj, block_owner_deletion: bool = True) -> Obj:
     md = owner["metadata"]
     return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": md["name"], "uid": md["uid"],
@@ -64,10 +73,9 @@ class Controller:
 
     def enqueue_owner(self, obj: Obj, kind: str) -> None:
         """Enqueue the controller owner of `obj` when it is of `kind` (same namespace)."""
-        ref = controller_of(obj)
-        if ref is not None and ref.get("kind") == kind:
-            ns = (obj.get("metadata") or {}).get("namespace")
-            self.queue.add(f"{ns}/{ref['name']}" if ns else str(ref["name"]))
+        key = controller_key(obj, kind)
+        if key is not None:
+            self.queue.add(key)
 
     def watch_owned(self, kind: str) -> Handlers:
         """Handlers for objects owned by this controller's kind: any change enqueues the owner."""

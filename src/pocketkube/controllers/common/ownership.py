@@ -4,7 +4,8 @@ A controller owns what carries its controllerRef and still matches (its selector
 the controller narrows further — a StatefulSet takes only pods named like its own); it adopts
 orphans that match, unless it or they are being deleted; it releases what it owns but no longer
 matches, unless it is being deleted itself. Objects controlled by someone else are never touched.
-`claim` decides (pure); `claim_objects` patches the ownerReferences it decided on.
+`claim` decides (pure); `claim_objects` patches the ownerReferences it decided on. (`controller_key`,
+the owner's work-queue key, lives in controllers/base.py with `enqueue_owner`, and is re-exported.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
 from pocketkube.api.selectors import LabelSelector
 from pocketkube.client.rest import ApiClient
-from pocketkube.controllers.base import controller_of, owner_reference
+from pocketkube.controllers.base import controller_key, controller_of, owner_reference
+
+__all__ = ["Claim", "claim", "claim_objects", "controller_key", "labels_of", "set_owner_references", "with_owner",
+           "without_owner"]
 
 
 @dataclass
@@ -29,15 +33,6 @@ class Claim:
 
 def labels_of(obj: Obj) -> dict[str, str]:
     return dict((obj.get("metadata") or {}).get("labels") or {})
-
-
-def controller_key(obj: Obj, kind: str) -> str | None:
-    """The work-queue key of the object's controller when it is of `kind` (same namespace), else None."""
-    ref = controller_of(obj)
-    if ref is None or ref.get("kind") != kind:
-        return None
-    ns = (obj.get("metadata") or {}).get("namespace")
-    return f"{ns}/{ref['name']}" if ns else str(ref["name"])
 
 
 def claim(owner: Obj, selector: LabelSelector, objs: list[Obj],
