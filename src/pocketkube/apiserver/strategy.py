@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 
+from pocketkube.api import podutil
 from pocketkube.api.defaults import job_prepare_for_create
 from pocketkube.api.obj import Obj
 from pocketkube.api.resources import ResourceInfo
@@ -83,8 +84,7 @@ class PodStrategy(Strategy):
 
     def grace_period(self, obj: Obj, requested: int | None) -> int:
         spec = obj.get("spec") or {}
-        phase = (obj.get("status") or {}).get("phase")
-        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+        if not spec.get("nodeName") or podutil.is_pod_terminal(obj):
             return 0
         if requested is not None:
             return max(0, requested)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pocketkube.api import podutil
 from pocketkube.api.tables.format import (
     Column,
     Printer,
@@ -132,7 +133,7 @@ def pod_summary(pod: dict[str, Any]) -> tuple[int, int, str, int, datetime | Non
     deleting = (pod.get("metadata") or {}).get("deletionTimestamp") is not None
     if deleting and status.get("reason") == "NodeLost":
         reason = "Unknown"
-    elif deleting and phase not in ("Succeeded", "Failed"):
+    elif deleting and not podutil.is_phase_terminal(phase):
         reason = "Terminating"
     return ready, total, reason, restarts, last
 
