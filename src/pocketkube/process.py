@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ DEVNULL = subprocess.DEVNULL
 PIPE = subprocess.PIPE
 
 Stdin = int | IO[bytes] | None
+
+# Searched after PATH: services often run with a short one, Debian keeps runc in /usr/sbin, and
+# distributions put conmon under a libexec dir of podman or CRI-O.
+SEARCH_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin",
+               "/usr/libexec/podman", "/usr/libexec/crio")
+
+
+def which(name: str) -> str | None:
+    """The path of the binary `name`: on PATH, else in SEARCH_DIRS; None when it is nowhere."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), *SEARCH_DIRS]))
 
 
 @dataclass(frozen=True)

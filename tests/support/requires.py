@@ -13,15 +13,16 @@ failure with its reason, so a skip added later without these helpers cannot pass
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Generator
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
-CNI_DIRS = ("/usr/lib/cni", "/opt/cni/bin", "/usr/libexec/cni")
+from pocketkube import process
+from pocketkube.network.config import DEFAULT_BIN_DIRS
+
+CNI_DIRS = DEFAULT_BIN_DIRS  # where the agent looks for CNI plugins by default
 
 
 def in_ci() -> bool:
@@ -41,8 +42,8 @@ def root(why: str = "needs root") -> None:
 
 
 def binary(name: str) -> str:
-    """The path of a host binary, searched on PATH and the sbin dirs."""
-    found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS]))
+    """The path of a host binary, found as the runtime finds it (PATH, then sbin and libexec dirs)."""
+    found = process.which(name)
     if not found:
         unavailable(f"{name} not found")
     return found

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +54,8 @@ def missing_prerequisites() -> list[str]:
     missing = []
     if os.geteuid() != 0:
         missing.append("root")
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
-    for binary in ("runc", "conmon"):
-        if shutil.which(binary, path=search) is None:
+    for binary in ("runc", "conmon"):  # found as the runtime finds them
+        if process.which(binary) is None:
             missing.append(binary)
     return missing
 

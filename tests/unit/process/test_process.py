@@ -113,3 +113,9 @@ def test_cancelling_kills_the_child(run_in: Callable[[Awaitable[Any]], Any], tmp
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_which_searches_path_then_the_sbin_and_libexec_dirs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert process.which("sh") in ("/usr/bin/sh", "/bin/sh")  # found although PATH lacks it
+    assert process.which("surely-no-such-binary-here") is None

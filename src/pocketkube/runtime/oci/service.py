@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from pocketkube import process
 from pocketkube.runtime import namespaces
 from pocketkube.runtime.base import (
     REASON_ERROR,
@@ -55,10 +56,8 @@ LOST_EXIT_CODE = 255
 
 
 def find_binary(name: str) -> str:
-    """`name` on PATH, then the sbin dirs (services often run with a short PATH)."""
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin",
-                              "/usr/local/bin", "/usr/bin", "/usr/libexec/podman", "/usr/libexec/crio"])
-    found = shutil.which(name, path=search)
+    """`name` on PATH, then the sbin and libexec dirs (`process.which`)."""
+    found = process.which(name)
     if not found:
         raise RuntimeServiceError(f"{name} not found on PATH or in the sbin/libexec dirs")
     return found
