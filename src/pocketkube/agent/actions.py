@@ -192,7 +192,7 @@ class _Planner:
     def plan(self) -> PodActions:
         a = self.actions
         meta = self.pod.get("metadata") or {}
-        if meta.get("deletionTimestamp") or podutil.is_pod_terminal(dict(self.pod)):
+        if meta.get("deletionTimestamp") or podutil.is_phase_terminal((self.pod.get("status") or {}).get("phase")):
             a.grace_period = remaining_grace_period(self.pod, self.now)
             self.kill_pod("pod is being deleted" if meta.get("deletionTimestamp") else "pod is terminal")
             return a

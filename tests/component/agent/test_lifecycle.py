@@ -3,6 +3,7 @@ status manager) over the fakes, as users see them: API status and kubectl's STAT
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def condition(status: Obj, ctype: str) -> Obj:
     return next(c for c in status["conditions"] if c["type"] == ctype)
 
 
-def phase(expected: str):  # type: ignore[no-untyped-def]
+def phase(expected: str) -> Callable[[Obj], bool]:
     return lambda st: st.get("phase") == expected
 
 
